@@ -1,0 +1,148 @@
+//! The HTTP handlers behind the routes in `lib.rs`: guest sign-in, health, channels, ICE servers,
+//! and the two WebSocket upgrades, which are authorized here and handed to their Durable Object.
+
+use serde::Deserialize;
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
+
+use crate::auth::{self, Claims, User};
+use crate::config::{Config, GUEST_TOKEN_SECS};
+use crate::error::AppError;
+use crate::handshake;
+use crate::http::{self, json, now_secs};
+use crate::turn::{self, Selection};
+
+/// Largest sign-in body accepted.
+const MAX_SESSION_BODY: usize = 1024;
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+fn auth_secret(config: &Config) -> Result<&str, AppError> {
+    config.auth_secret.as_deref().ok_or_else(AppError::not_configured)
+}
+
+fn verify(token: &str, config: &Config) -> Result<User, AppError> {
+    auth::verify(token, auth_secret(config)?, now_secs()).map_err(|e| AppError::unauthorized(e.detail()))
+}
+
+/// The caller of an HTTP route, from `Authorization: Bearer`.
+fn authenticate(req: &Request, config: &Config) -> Result<User, AppError> {
+    auth_secret(config)?;
+    let header = header(req, "authorization");
+    verify(handshake::bearer_from_header(header.as_deref())?, config)
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    name: String,
+}
+
+/// `POST /api/session`: guest sign-in.
+pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response, AppError> {
+    let secret = auth_secret(config)?;
+    if !config.guest_signin {
+        return Err(AppError::new(403, "guest_signin_disabled", "guest sign-in is turned off here"));
+    }
+    let content_type = header(&req, "content-type").unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(AppError::bad_request("send the body as application/json"));
+    }
+    let declared = header(&req, "content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+    if declared > MAX_SESSION_BODY {
+        return Err(AppError::new(413, "too_large", "the body is too large"));
+    }
+    let body = req.bytes().await.map_err(|_| AppError::bad_request("could not read the body"))?;
+    if body.len() > MAX_SESSION_BODY {
+        return Err(AppError::new(413, "too_large", "the body is too large"));
+    }
+    let sign_in: SignIn =
+        serde_json::from_slice(&body).map_err(|_| AppError::bad_request("expected JSON like {\"name\": \"Alice\"}"))?;
+    let name = auth::validate_name(&sign_in.name).map_err(|e| AppError::new(400, "invalid_name", e.detail()))?;
+    let now = now_secs();
+    let claims = Claims {
+        sub: format!("g_{}", auth::random_id()),
+        name,
+        exp: now + GUEST_TOKEN_SECS,
+        iat: Some(now),
+        nbf: None,
+    };
+    let token = auth::sign(&claims, secret);
+    json(&serde_json::json!({ "token": token, "user": { "id": claims.sub, "name": claims.name } }))
+}
+
+/// `GET /api/health`: no secrets, no auth.
+pub fn health(selection: &Selection) -> Result<Response, AppError> {
+    json(&serde_json::json!({ "ok": true, "turn": selection.health() }))
+}
+
+/// `GET /api/channels`: every channel with its members, from the Lobby.
+pub async fn channels(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
+    authenticate(req, config)?;
+    let stub = http::lobby_stub(env)?;
+    let mut resp = stub.fetch_with_request(http::internal_request("/channels", Method::Get, None)?).await?;
+    let body: serde_json::Value = resp.json().await?;
+    json(&body)
+}
+
+/// `GET /api/ice-servers`: fresh ICE servers, the TURN credential bound to the caller's id.
+pub fn ice_servers(req: &Request, config: &Config, selection: &Selection) -> Result<Response, AppError> {
+    let user = authenticate(req, config)?;
+    let (servers, expires_at) = turn::ice_servers(selection, &config.stun_urls, &user.id, now_secs());
+    json(&serde_json::json!({ "ice_servers": servers, "expires_at": expires_at }))
+}
+
+/// Checks a WebSocket upgrade in the contract's order: Origin (403), token (401); the caller
+/// checks the channel (404) after.
+fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
+    if !header(req, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(AppError::bad_request("this route expects a WebSocket upgrade"));
+    }
+    let url = req.url()?;
+    let own_origin = url.origin().ascii_serialization();
+    handshake::check_origin(header(req, "origin").as_deref(), &own_origin, &config.allowed_origins)?;
+    let protocols = header(req, "sec-websocket-protocol");
+    let token = handshake::bearer_from_subprotocols(protocols.as_deref())?;
+    auth_secret(config)?;
+    verify(token, config)
+}
+
+fn upgrade_request(url: &str) -> worker::Result<Request> {
+    let headers = Headers::new();
+    headers.set("upgrade", "websocket")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    Request::new_with_init(url, &init)
+}
+
+/// `GET /api/channels/{id}/voice`: joins the channel's `VoiceRoom`.
+pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) -> Result<Response, AppError> {
+    let user = authorize_socket(req, config)?;
+    let channel = config.channel(channel_id).ok_or_else(|| AppError::unknown_channel(channel_id))?;
+    // A session id is only ever our own random id; anything else is ignored, not trusted.
+    let session = req.url()?.query_pairs().find(|(k, _)| k == "session").map(|(_, v)| v.into_owned()).filter(|s| {
+        (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    let mut url = worker::Url::parse("https://internal/join").map_err(|_| AppError::internal())?;
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("channel", &channel.id).append_pair("user", &user.id).append_pair("name", &user.name);
+        if let Some(session) = &session {
+            query.append_pair("session", session);
+        }
+    }
+    let stub = http::room_stub(env, &channel.id)?;
+    Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
+}
+
+/// `GET /api/lobby`: the live roster of every channel.
+pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
+    authorize_socket(req, config)?;
+    let stub = http::lobby_stub(env)?;
+    Ok(stub.fetch_with_request(upgrade_request("https://internal/observe")?).await?)
+}
+
+/// Everything outside `/api`: the page's static files.
+pub async fn asset(req: Request, env: &Env) -> Result<Response, AppError> {
+    Ok(env.assets("ASSETS")?.fetch_request(req).await?)
+}

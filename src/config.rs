@@ -1,0 +1,253 @@
+//! Every environment variable, its default and its validation, in one place. Pure: built from a
+//! lookup function so the host tests can feed it anything; the worker passes `Env`.
+
+use std::collections::HashSet;
+
+pub const DEFAULT_CHANNELS: &str = "general:General,gaming:Gaming,music:Music";
+pub const DEFAULT_STUN_URLS: &str = "stun:stun.cloudflare.com:3478";
+pub const DEFAULT_GRACE_SECS: u64 = 15;
+pub const DEFAULT_HEARTBEAT_SECS: u64 = 30;
+pub const DEFAULT_MAX_MEMBERS: usize = 16;
+pub const DEFAULT_TURN_TTL_SECS: u64 = 3600;
+/// Guest tokens live 7 days (contract).
+pub const GUEST_TOKEN_SECS: u64 = 7 * 24 * 3600;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+}
+
+/// TURN settings as configured; `turn::select` decides what they mean.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TurnSettings {
+    pub provider: Option<String>,
+    pub url: Option<String>,
+    pub secret: Option<String>,
+    pub ttl_secs: u64,
+    pub api_key: Option<String>,
+    pub metered_app: Option<String>,
+    pub metered_api_url: Option<String>,
+    pub key_id: Option<String>,
+    pub key_api_token: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub auth_secret: Option<String>,
+    pub guest_signin: bool,
+    pub channels: Vec<Channel>,
+    pub allowed_origins: Vec<String>,
+    pub stun_urls: Vec<String>,
+    pub grace_secs: u64,
+    pub heartbeat_secs: u64,
+    pub max_members: usize,
+    pub turn: TurnSettings,
+    /// Problems found while reading the variables (each fell back to its default).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Reads every variable through `lookup` (empty values count as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut warnings = Vec::new();
+
+        let guest_signin = match get("GUEST_SIGNIN").as_deref() {
+            None => true,
+            Some(v) => match parse_bool(v) {
+                Some(b) => b,
+                None => {
+                    warnings.push(format!("GUEST_SIGNIN={v:?} is not true/false; using true"));
+                    true
+                }
+            },
+        };
+
+        let channels = match get("VOICE_CHANNELS") {
+            None => parse_channels(DEFAULT_CHANNELS).unwrap_or_default(),
+            Some(spec) => parse_channels(&spec).unwrap_or_else(|err| {
+                warnings.push(format!("VOICE_CHANNELS: {err}; using the default channels"));
+                parse_channels(DEFAULT_CHANNELS).unwrap_or_default()
+            }),
+        };
+
+        let stun_urls = {
+            let urls = split_list(get("STUN_URLS").as_deref().unwrap_or(DEFAULT_STUN_URLS));
+            let (good, bad): (Vec<_>, Vec<_>) =
+                urls.into_iter().partition(|u| u.starts_with("stun:") || u.starts_with("stuns:"));
+            if !bad.is_empty() {
+                warnings.push(format!("STUN_URLS: ignoring {} entries that are not stun: URLs", bad.len()));
+            }
+            // Never empty (contract).
+            if good.is_empty() { vec![DEFAULT_STUN_URLS.to_owned()] } else { good }
+        };
+
+        let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
+            match get(name) {
+                None => default,
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => n,
+                    _ => {
+                        warnings.push(format!("{name}={v:?} is not a whole number in {min}..={max}; using {default}"));
+                        default
+                    }
+                },
+            }
+        };
+        let grace_secs = number("RECONNECT_GRACE_SECS", DEFAULT_GRACE_SECS, 0, 3600);
+        let heartbeat_secs = number("HEARTBEAT_TIMEOUT_SECS", DEFAULT_HEARTBEAT_SECS, 1, 3600);
+        let max_members = number("MAX_MEMBERS", DEFAULT_MAX_MEMBERS as u64, 1, 1000) as usize;
+        let ttl_secs = number("TURN_TTL_SECS", DEFAULT_TURN_TTL_SECS, 60, 7 * 24 * 3600);
+
+        Config {
+            auth_secret: lookup("AUTH_SECRET").filter(|s| !s.is_empty()),
+            guest_signin,
+            channels,
+            allowed_origins: split_list(get("ALLOWED_ORIGINS").as_deref().unwrap_or(""))
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            stun_urls,
+            grace_secs,
+            heartbeat_secs,
+            max_members,
+            turn: TurnSettings {
+                provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
+                url: get("TURN_URL"),
+                secret: lookup("TURN_SECRET").filter(|s| !s.is_empty()),
+                ttl_secs,
+                api_key: lookup("TURN_API_KEY").filter(|s| !s.is_empty()),
+                metered_app: get("METERED_APP"),
+                metered_api_url: get("METERED_API_URL"),
+                key_id: get("TURN_KEY_ID"),
+                key_api_token: lookup("TURN_KEY_API_TOKEN").filter(|s| !s.is_empty()),
+            },
+            warnings,
+        }
+    }
+
+    pub fn channel(&self, id: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.id == id)
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// `id:Name,id2:Name 2` → channels. Ids are URL-safe (`[a-z0-9_-]`, 1–64); a missing name is the id.
+pub fn parse_channels(spec: &str) -> Result<Vec<Channel>, String> {
+    let mut channels = Vec::new();
+    let mut seen = HashSet::new();
+    for entry in split_list(spec) {
+        let (id, name) = match entry.split_once(':') {
+            Some((id, name)) => (id.trim(), name.trim()),
+            None => (entry.as_str(), entry.as_str()),
+        };
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(format!("channel id {id:?} must be 1-64 of a-z, 0-9, - and _"));
+        }
+        let name_len = name.chars().count();
+        if name_len == 0 || name_len > 64 || name.chars().any(char::is_control) {
+            return Err(format!("channel {id:?} needs a name of 1-64 printable characters"));
+        }
+        if !seen.insert(id.to_owned()) {
+            return Err(format!("channel id {id:?} appears twice"));
+        }
+        channels.push(Channel { id: id.to_owned(), name: name.to_owned() });
+    }
+    if channels.is_empty() {
+        return Err("no channels".into());
+    }
+    Ok(channels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]);
+        assert_eq!(c.auth_secret, None);
+        assert!(c.guest_signin);
+        let ids: Vec<_> = c.channels.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect();
+        assert_eq!(ids, [("general", "General"), ("gaming", "Gaming"), ("music", "Music")]);
+        assert_eq!(c.stun_urls, ["stun:stun.cloudflare.com:3478"]);
+        assert_eq!((c.grace_secs, c.heartbeat_secs, c.max_members), (15, 30, 16));
+        assert_eq!(c.turn.ttl_secs, 3600);
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn channels_parse_ids_and_names() {
+        let c = config(&[("VOICE_CHANNELS", " lounge:The Lounge , dev:Dev Talk,afk ")]);
+        let ids: Vec<_> = c.channels.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect();
+        assert_eq!(ids, [("lounge", "The Lounge"), ("dev", "Dev Talk"), ("afk", "afk")]);
+        assert_eq!(c.channel("dev").map(|c| c.name.as_str()), Some("Dev Talk"));
+        assert_eq!(c.channel("nope"), None);
+    }
+
+    #[test]
+    fn bad_channel_specs_are_refused() {
+        assert!(parse_channels("Bad Id:x").is_err());
+        assert!(parse_channels("a:x,a:y").is_err());
+        assert!(parse_channels(",,").is_err());
+        assert!(parse_channels("a:").is_err());
+        assert!(parse_channels(&format!("{}:x", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn bad_channel_spec_falls_back_with_a_warning() {
+        let c = config(&[("VOICE_CHANNELS", "NOT VALID")]);
+        assert_eq!(c.channels.len(), 3);
+        assert_eq!(c.warnings.len(), 1);
+    }
+
+    #[test]
+    fn guest_signin_can_be_turned_off() {
+        assert!(!config(&[("GUEST_SIGNIN", "false")]).guest_signin);
+        assert!(!config(&[("GUEST_SIGNIN", "0")]).guest_signin);
+        assert!(config(&[("GUEST_SIGNIN", "maybe")]).guest_signin);
+    }
+
+    #[test]
+    fn numbers_out_of_range_fall_back() {
+        let c = config(&[("RECONNECT_GRACE_SECS", "2"), ("HEARTBEAT_TIMEOUT_SECS", "0"), ("MAX_MEMBERS", "x")]);
+        assert_eq!((c.grace_secs, c.heartbeat_secs, c.max_members), (2, 30, 16));
+        assert_eq!(c.warnings.len(), 2);
+    }
+
+    #[test]
+    fn stun_urls_are_never_empty() {
+        assert_eq!(config(&[("STUN_URLS", "http://x")]).stun_urls, ["stun:stun.cloudflare.com:3478"]);
+        assert_eq!(
+            config(&[("STUN_URLS", "stun:a:3478, stun:b:3478")]).stun_urls,
+            ["stun:a:3478", "stun:b:3478"]
+        );
+    }
+
+    #[test]
+    fn allowed_origins_are_exact_and_trimmed() {
+        let c = config(&[("ALLOWED_ORIGINS", "https://a.example, https://b.example/")]);
+        assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
+    }
+}

@@ -1,0 +1,129 @@
+//! Worker-side plumbing shared by the routes and the Durable Objects: the configuration read
+//! from `Env`, the clock, JSON and error responses, security headers, and calls between objects.
+
+use std::cell::OnceCell;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{console_error, console_warn, Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::turn::{self, Selection};
+
+thread_local! {
+    // Env does not change within an isolate: read and validate it once, and log its problems once.
+    static SETTINGS: OnceCell<(Config, Selection)> = const { OnceCell::new() };
+}
+
+/// The configuration and the TURN provider it selects.
+pub fn settings(env: &Env) -> (Config, Selection) {
+    SETTINGS.with(|cell| {
+        cell.get_or_init(|| {
+            let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
+            for warning in &config.warnings {
+                console_warn!("config: {warning}");
+            }
+            let selection = turn::select(&config.turn);
+            if let Some(cause) = &selection.misconfigured {
+                console_warn!("turn: {cause}");
+            }
+            (config, selection)
+        })
+        .clone()
+    })
+}
+
+/// Milliseconds since the Unix epoch (workerd advances it on I/O).
+pub fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+pub fn now_secs() -> u64 {
+    now_ms() / 1000
+}
+
+impl From<worker::Error> for AppError {
+    fn from(err: worker::Error) -> Self {
+        console_error!("internal error: {err}");
+        AppError::internal()
+    }
+}
+
+pub fn json<T: Serialize>(value: &T) -> Result<Response, AppError> {
+    Ok(Response::from_json(value)?)
+}
+
+pub fn error_response(err: &AppError) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json; charset=utf-8");
+    match Response::ok(err.body()) {
+        Ok(resp) => resp.with_status(err.status).with_headers(headers),
+        Err(_) => Response::empty().map(|r| r.with_status(500)).unwrap_or_else(|_| unreachable!()),
+    }
+}
+
+/// What the page needs and nothing more: own scripts, styles and sockets; media from blobs.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; media-src 'self' blob:; manifest-src 'self'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response except WebSocket upgrades.
+pub fn with_security_headers(resp: Response) -> Response {
+    if resp.status_code() == 101 {
+        return resp;
+    }
+    let headers = resp.headers().clone();
+    for (name, value) in [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("permissions-policy", "microphone=(self), camera=(), geolocation=()"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ] {
+        let _ = headers.set(name, value);
+    }
+    resp.with_headers(headers)
+}
+
+/// A request to another Durable Object (the host part of the URL is ignored).
+pub fn internal_request(path_and_query: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let headers = Headers::new();
+        headers.set("content-type", "application/json")?;
+        init.with_headers(headers).with_body(Some(body.into()));
+    }
+    Request::new_with_init(&format!("https://internal{path_and_query}"), &init)
+}
+
+/// POSTs `body` as JSON to `stub` and reads a JSON answer.
+pub async fn post_json<B: Serialize, T: DeserializeOwned>(stub: &Stub, path: &str, body: &B) -> worker::Result<T> {
+    let body = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut resp = stub.fetch_with_request(internal_request(path, Method::Post, Some(body))?).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("{path} answered {}", resp.status_code())));
+    }
+    resp.json().await
+}
+
+pub fn room_stub(env: &Env, channel_id: &str) -> worker::Result<Stub> {
+    env.durable_object("VOICE_ROOM")?.id_from_name(channel_id)?.get_stub()
+}
+
+pub fn lobby_stub(env: &Env) -> worker::Result<Stub> {
+    env.durable_object("LOBBY")?.id_from_name("lobby")?.get_stub()
+}
+
+pub fn user_channel_stub(env: &Env, user_id: &str) -> worker::Result<Stub> {
+    env.durable_object("USER_CHANNEL")?.id_from_name(user_id)?.get_stub()
+}
+
+/// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered.
+pub fn websocket_response(client: worker::WebSocket) -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("sec-websocket-protocol", crate::protocol::SUBPROTOCOL)?;
+    Ok(Response::from_websocket(client)?.with_headers(headers))
+}

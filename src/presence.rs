@@ -1,0 +1,362 @@
+//! The presence set of one voice channel and its rules, as plain data: one entry per user, the
+//! double-join rule, same-tab resume, heartbeat and grace deadlines, and the one alarm time that
+//! covers them all. `room.rs` rebuilds a `Presence` from socket attachments (live entries) and
+//! storage (entries in grace), calls these methods and performs the effects they describe.
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::Member;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = u64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// A live socket with no sign of life for this long is dropped.
+    pub heartbeat_ms: Millis,
+    /// A dropped entry is kept this long for its user to come back.
+    pub grace_ms: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub member: Member,
+    /// The id of the socket that holds (or last held) this entry; a tab that presents it again
+    /// takes the entry over.
+    pub session_id: String,
+    pub joined_at: Millis,
+    pub link: Link,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "link", rename_all = "snake_case")]
+pub enum Link {
+    /// A socket is open; `last_seen` is its last sign of life.
+    Live { last_seen: Millis },
+    /// The socket is gone; the entry is removed at `deadline` unless its user comes back.
+    Grace { deadline: Millis },
+}
+
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub enum Joined {
+    /// A new entry; others get `member_joined` with `resumed: false`.
+    New,
+    /// The user's entry was in grace and is live again (`resumed: true`).
+    ResumedFromGrace,
+    /// The same tab came back on a new socket: the socket of `old_session` is closed with 4011.
+    Replaced { old_session: String },
+}
+
+impl Joined {
+    pub fn resumed(&self) -> bool {
+        !matches!(self, Joined::New)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Refused {
+    /// The user has a live socket here and did not present its session id.
+    AlreadyInChannel,
+    /// `MAX_MEMBERS` seats are taken.
+    ChannelFull,
+}
+
+/// What an alarm found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Live entries silent past the heartbeat timeout, now in grace: `(user_id, session_id)` of
+    /// the sockets to close with 4008.
+    pub timed_out: Vec<(String, String)>,
+    /// Entries whose grace ran out, now removed: others get `member_left`.
+    pub evicted: Vec<Entry>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Presence {
+    /// Ordered by `joined_at`: the order members are listed in.
+    entries: Vec<Entry>,
+}
+
+impl Presence {
+    /// Builds the set from stored entries; if a user appears twice (a live socket and a stale
+    /// grace record), the live one wins, then the newest.
+    pub fn new(mut entries: Vec<Entry>) -> Self {
+        entries.sort_by(|a, b| {
+            let live = |e: &Entry| matches!(e.link, Link::Live { .. });
+            (a.member.id.as_str(), !live(a), std::cmp::Reverse(a.joined_at))
+                .cmp(&(b.member.id.as_str(), !live(b), std::cmp::Reverse(b.joined_at)))
+        });
+        entries.dedup_by(|later, first| later.member.id == first.member.id);
+        entries.sort_by_key(|e| e.joined_at);
+        Presence { entries }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn get(&self, user_id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.member.id == user_id)
+    }
+
+    fn position(&self, user_id: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.member.id == user_id)
+    }
+
+    pub fn members(&self) -> Vec<Member> {
+        self.entries.iter().map(|e| e.member.clone()).collect()
+    }
+
+    /// Entries without a socket: the part of presence that lives in storage.
+    pub fn in_grace(&self) -> Vec<Entry> {
+        self.entries.iter().filter(|e| matches!(e.link, Link::Grace { .. })).cloned().collect()
+    }
+
+    /// Decides a join without changing anything (the room checks this before it asks the user's
+    /// other channel to let go).
+    pub fn check_join(&self, user_id: &str, presented_session: Option<&str>, max_members: usize) -> Result<(), Refused> {
+        match self.get(user_id) {
+            Some(Entry { link: Link::Live { .. }, session_id, .. }) => {
+                if presented_session == Some(session_id.as_str()) {
+                    Ok(())
+                } else {
+                    Err(Refused::AlreadyInChannel)
+                }
+            }
+            Some(Entry { link: Link::Grace { .. }, .. }) => Ok(()),
+            None if self.entries.len() >= max_members => Err(Refused::ChannelFull),
+            None => Ok(()),
+        }
+    }
+
+    /// Admits `user_id` on a new socket with session id `new_session`.
+    pub fn join(
+        &mut self,
+        user_id: &str,
+        name: &str,
+        presented_session: Option<&str>,
+        new_session: &str,
+        now: Millis,
+        max_members: usize,
+    ) -> Result<Joined, Refused> {
+        self.check_join(user_id, presented_session, max_members)?;
+        let link = Link::Live { last_seen: now };
+        match self.position(user_id) {
+            Some(i) => {
+                let entry = &mut self.entries[i];
+                let joined = match entry.link {
+                    Link::Live { .. } => Joined::Replaced { old_session: entry.session_id.clone() },
+                    Link::Grace { .. } => Joined::ResumedFromGrace,
+                };
+                entry.member.name = name.to_owned();
+                entry.session_id = new_session.to_owned();
+                entry.link = link;
+                Ok(joined)
+            }
+            None => {
+                self.entries.push(Entry {
+                    member: Member::new(user_id, name),
+                    session_id: new_session.to_owned(),
+                    joined_at: now,
+                    link,
+                });
+                Ok(Joined::New)
+            }
+        }
+    }
+
+    /// Removes the user at once (`leave`, a clean close, a move to another channel).
+    pub fn remove(&mut self, user_id: &str) -> Option<Entry> {
+        self.position(user_id).map(|i| self.entries.remove(i))
+    }
+
+    /// The socket of `session_id` went away without leaving: its entry waits in grace. A socket
+    /// that was already replaced changes nothing.
+    pub fn drop_link(&mut self, user_id: &str, session_id: &str, now: Millis, timing: Timing) -> bool {
+        match self.position(user_id) {
+            Some(i) if self.entries[i].session_id == session_id && matches!(self.entries[i].link, Link::Live { .. }) => {
+                self.entries[i].link = Link::Grace { deadline: now + timing.grace_ms };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Mute/deafen; returns the updated member if anything changed.
+    pub fn set_state(&mut self, user_id: &str, muted: bool, deafened: bool) -> Option<&Member> {
+        let i = self.position(user_id)?;
+        let member = &mut self.entries[i].member;
+        if member.muted == muted && member.deafened == deafened {
+            return None;
+        }
+        member.muted = muted;
+        member.deafened = deafened;
+        Some(member)
+    }
+
+    /// Moves silent sockets to grace and removes entries whose grace ran out.
+    pub fn sweep(&mut self, now: Millis, timing: Timing) -> Sweep {
+        let mut sweep = Sweep::default();
+        for entry in &mut self.entries {
+            if let Link::Live { last_seen } = entry.link {
+                if now >= last_seen + timing.heartbeat_ms {
+                    entry.link = Link::Grace { deadline: now + timing.grace_ms };
+                    sweep.timed_out.push((entry.member.id.clone(), entry.session_id.clone()));
+                }
+            }
+        }
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| matches!(e.link, Link::Grace { deadline } if now >= deadline));
+        self.entries = kept;
+        sweep.evicted = expired;
+        sweep
+    }
+
+    /// When the alarm must next fire: the earliest heartbeat or grace deadline, if any.
+    pub fn next_deadline(&self, timing: Timing) -> Option<Millis> {
+        self.entries
+            .iter()
+            .map(|e| match e.link {
+                Link::Live { last_seen } => last_seen + timing.heartbeat_ms,
+                Link::Grace { deadline } => deadline,
+            })
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Timing = Timing { heartbeat_ms: 30_000, grace_ms: 15_000 };
+    const MAX: usize = 16;
+
+    fn with(users: &[(&str, &str)]) -> Presence {
+        let mut p = Presence::default();
+        for (i, (id, session)) in users.iter().enumerate() {
+            p.join(id, id, None, session, 1000 + i as u64, MAX).unwrap();
+        }
+        p
+    }
+
+    fn ids(p: &Presence) -> Vec<&str> {
+        p.entries().iter().map(|e| e.member.id.as_str()).collect()
+    }
+
+    #[test]
+    fn first_join_is_new() {
+        let mut p = Presence::default();
+        assert_eq!(p.join("alice", "Alice", None, "s1", 0, MAX), Ok(Joined::New));
+        assert_eq!(p.members(), vec![Member::new("alice", "Alice")]);
+    }
+
+    #[test]
+    fn second_join_of_same_user_is_rejected() {
+        let mut p = with(&[("alice", "s1")]);
+        assert_eq!(p.join("alice", "Alice", None, "s2", 5, MAX), Err(Refused::AlreadyInChannel));
+        assert_eq!(p.join("alice", "Alice", Some("other"), "s2", 5, MAX), Err(Refused::AlreadyInChannel));
+        assert_eq!(ids(&p), ["alice"]);
+        assert_eq!(p.get("alice").unwrap().session_id, "s1");
+    }
+
+    #[test]
+    fn same_tab_presenting_its_session_replaces_the_socket() {
+        let mut p = with(&[("alice", "s1")]);
+        assert_eq!(
+            p.join("alice", "Alice", Some("s1"), "s2", 5, MAX),
+            Ok(Joined::Replaced { old_session: "s1".into() })
+        );
+        assert_eq!(p.get("alice").unwrap().session_id, "s2");
+        assert_eq!(ids(&p), ["alice"]);
+    }
+
+    #[test]
+    fn join_within_grace_takes_the_entry_back() {
+        let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+        p.set_state("alice", true, false);
+        assert!(p.drop_link("alice", "s1", 2000, T));
+        assert_eq!(p.join("alice", "Alice", None, "s2", 3000, MAX), Ok(Joined::ResumedFromGrace));
+        let entry = p.get("alice").unwrap();
+        assert_eq!(entry.link, Link::Live { last_seen: 3000 });
+        assert!(entry.member.muted, "state survives a resume");
+        assert_eq!(ids(&p), ["alice", "bob"], "a resumed member keeps its place");
+    }
+
+    #[test]
+    fn drop_of_a_replaced_socket_changes_nothing() {
+        let mut p = with(&[("alice", "s1")]);
+        p.join("alice", "Alice", Some("s1"), "s2", 5, MAX).unwrap();
+        assert!(!p.drop_link("alice", "s1", 10, T));
+        assert!(matches!(p.get("alice").unwrap().link, Link::Live { .. }));
+    }
+
+    #[test]
+    fn dropped_member_stays_listed_until_grace_ends() {
+        let mut p = with(&[("alice", "s1")]);
+        p.drop_link("alice", "s1", 10_000, T);
+        let before = p.sweep(10_000 + T.grace_ms - 1, T);
+        assert!(before.evicted.is_empty());
+        assert_eq!(ids(&p), ["alice"]);
+        let after = p.sweep(10_000 + T.grace_ms, T);
+        assert_eq!(after.evicted.len(), 1);
+        assert!(ids(&p).is_empty());
+    }
+
+    #[test]
+    fn silent_socket_times_out_into_grace() {
+        let mut p = with(&[("alice", "s1")]);
+        let last_seen = 1000;
+        assert!(p.sweep(last_seen + T.heartbeat_ms - 1, T).timed_out.is_empty());
+        let sweep = p.sweep(last_seen + T.heartbeat_ms, T);
+        assert_eq!(sweep.timed_out, vec![("alice".to_string(), "s1".to_string())]);
+        assert_eq!(p.get("alice").unwrap().link, Link::Grace { deadline: last_seen + T.heartbeat_ms + T.grace_ms });
+    }
+
+    #[test]
+    fn alarm_is_the_earliest_deadline() {
+        let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+        assert_eq!(p.next_deadline(T), Some(1000 + T.heartbeat_ms));
+        p.drop_link("bob", "b1", 2000, T);
+        assert_eq!(p.next_deadline(T), Some(2000 + T.grace_ms));
+        p.remove("bob");
+        p.remove("alice");
+        assert_eq!(p.next_deadline(T), None);
+    }
+
+    #[test]
+    fn channel_full_refuses_newcomers_but_not_returning_members() {
+        let mut p = Presence::default();
+        p.join("a", "A", None, "s", 0, 2).unwrap();
+        p.join("b", "B", None, "s", 0, 2).unwrap();
+        assert_eq!(p.join("c", "C", None, "s", 0, 2), Err(Refused::ChannelFull));
+        p.drop_link("a", "s", 1, T);
+        assert_eq!(p.join("a", "A", None, "s2", 2, 2), Ok(Joined::ResumedFromGrace));
+    }
+
+    #[test]
+    fn state_change_is_reported_once() {
+        let mut p = with(&[("alice", "s1")]);
+        assert!(p.set_state("alice", true, false).is_some());
+        assert!(p.set_state("alice", true, false).is_none());
+        assert!(p.set_state("nobody", true, true).is_none());
+    }
+
+    #[test]
+    fn rebuilding_prefers_the_live_entry_of_a_user() {
+        let live = Entry { member: Member::new("a", "A"), session_id: "new".into(), joined_at: 5, link: Link::Live { last_seen: 9 } };
+        let stale = Entry { member: Member::new("a", "A"), session_id: "old".into(), joined_at: 1, link: Link::Grace { deadline: 20 } };
+        let bob = Entry { member: Member::new("b", "B"), session_id: "b".into(), joined_at: 3, link: Link::Live { last_seen: 9 } };
+        let p = Presence::new(vec![stale, bob, live]);
+        assert_eq!(ids(&p), ["b", "a"]);
+        assert_eq!(p.get("a").unwrap().session_id, "new");
+    }
+
+    #[test]
+    fn in_grace_lists_only_socketless_entries() {
+        let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+        p.drop_link("bob", "b1", 5, T);
+        let grace: Vec<_> = p.in_grace().into_iter().map(|e| e.member.id).collect();
+        assert_eq!(grace, ["bob"]);
+    }
+}

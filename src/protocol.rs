@@ -1,0 +1,359 @@
+//! The wire protocol of the voice channel and the lobby: one tagged enum per direction, plus the
+//! shared `Member` and `IceServer` shapes. Mirrored once in `public/voice.js` (JSDoc typedefs).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Largest text frame a client may send (an SDP offer with many codecs is ~6 KiB).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// Text frame a client sends to show it is alive; answered with `PONG` by the runtime itself
+/// (hibernation auto-response), so it never wakes the Durable Object.
+pub const PING: &str = "ping";
+pub const PONG: &str = "pong";
+
+/// WebSocket subprotocol every client offers; the server answers with it.
+pub const SUBPROTOCOL: &str = "voice.v1";
+/// Prefix of the subprotocol entry that carries the token.
+pub const BEARER_PREFIX: &str = "bearer.";
+
+/// One person in a channel, as everyone else sees them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub muted: bool,
+    #[serde(default)]
+    pub deafened: bool,
+}
+
+impl Member {
+    pub fn new(id: &str, name: &str) -> Self {
+        Member { id: id.to_owned(), name: name.to_owned(), muted: false, deafened: false }
+    }
+}
+
+/// WebRTC's `RTCIceServer` shape.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct IceServer {
+    pub urls: IceUrls,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum IceUrls {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl IceUrls {
+    pub fn as_vec(&self) -> Vec<&str> {
+        match self {
+            IceUrls::One(url) => vec![url.as_str()],
+            IceUrls::Many(urls) => urls.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A channel and who is in it: the sidebar's row.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRoster {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+/// Client → server messages of the voice channel.
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Relay `payload` (an object: `sdp` and/or `candidate`, …) to the member `to`.
+    Signal { to: String, payload: Value },
+    /// Mute/deafen state, stored in presence.
+    State { muted: bool, deafened: bool },
+    /// Voice activity; relayed to everyone else, not stored.
+    Speaking { speaking: bool },
+    /// Leave the channel now.
+    Leave,
+}
+
+/// Server → client messages of the voice channel.
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg<'a> {
+    Joined {
+        channel_id: &'a str,
+        user_id: &'a str,
+        session_id: &'a str,
+        members: Vec<Member>,
+        ice_servers: &'a [IceServer],
+        /// When the TURN credentials in `ice_servers` expire (unix seconds); null for STUN only.
+        ice_expires_at: Option<u64>,
+    },
+    MemberJoined { member: &'a Member, resumed: bool },
+    MemberLeft { user_id: &'a str },
+    MemberUpdated { member: &'a Member },
+    MemberSpeaking { user_id: &'a str, speaking: bool },
+    Signal { from: &'a str, payload: &'a Value },
+    Error {
+        reason: Reason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+}
+
+impl ServerMsg<'_> {
+    pub fn to_json(&self) -> String {
+        // Serializing these plain structs cannot fail; an empty frame would be a visible bug.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn error(reason: Reason, detail: impl Into<String>) -> Self {
+        ServerMsg::Error { reason, detail: Some(detail.into()) }
+    }
+}
+
+/// Lobby socket messages (server → client only).
+#[derive(Serialize, Debug)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LobbyMsg<'a> {
+    Roster { channels: &'a [ChannelRoster] },
+    Channel { id: &'a str, members: &'a [Member] },
+}
+
+impl LobbyMsg<'_> {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Stable `reason` of an `error` message (and of the close that may follow it).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Malformed JSON, missing or wrong-typed fields, a signal to yourself.
+    BadMessage,
+    /// A `type` this server does not know.
+    UnknownType,
+    /// A binary frame (the protocol is JSON text).
+    BinaryNotSupported,
+    /// A frame over `MAX_FRAME_BYTES`.
+    TooLarge,
+    /// `signal.to` names nobody connected in this channel.
+    UnknownPeer,
+    /// Too many messages; see the rate limit.
+    RateLimited,
+    /// The same user already has a live socket in this channel.
+    AlreadyInChannel,
+    /// The same user joined another channel.
+    Moved,
+    /// The same tab reconnected on a new socket.
+    Replaced,
+    /// No sign of life within the heartbeat timeout.
+    HeartbeatTimeout,
+    /// `MAX_MEMBERS` reached.
+    ChannelFull,
+}
+
+impl Reason {
+    /// The close code that goes with this reason, when the socket is closed for it.
+    pub fn close_code(self) -> Option<u16> {
+        match self {
+            Reason::AlreadyInChannel => Some(close::ALREADY_IN_CHANNEL),
+            Reason::Moved => Some(close::MOVED),
+            Reason::Replaced => Some(close::REPLACED),
+            Reason::HeartbeatTimeout => Some(close::HEARTBEAT_TIMEOUT),
+            Reason::ChannelFull => Some(close::CHANNEL_FULL),
+            Reason::RateLimited => Some(close::RATE_LIMITED),
+            Reason::BadMessage
+            | Reason::UnknownType
+            | Reason::BinaryNotSupported
+            | Reason::TooLarge
+            | Reason::UnknownPeer => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::BadMessage => "bad_message",
+            Reason::UnknownType => "unknown_type",
+            Reason::BinaryNotSupported => "binary_not_supported",
+            Reason::TooLarge => "too_large",
+            Reason::UnknownPeer => "unknown_peer",
+            Reason::RateLimited => "rate_limited",
+            Reason::AlreadyInChannel => "already_in_channel",
+            Reason::Moved => "moved",
+            Reason::Replaced => "replaced",
+            Reason::HeartbeatTimeout => "heartbeat_timeout",
+            Reason::ChannelFull => "channel_full",
+        }
+    }
+}
+
+/// WebSocket close codes of the contract.
+pub mod close {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const HEARTBEAT_TIMEOUT: u16 = 4008;
+    pub const ALREADY_IN_CHANNEL: u16 = 4009;
+    pub const MOVED: u16 = 4010;
+    pub const REPLACED: u16 = 4011;
+    pub const CHANNEL_FULL: u16 = 4013;
+    pub const RATE_LIMITED: u16 = 4029;
+}
+
+/// Why a client frame was refused: becomes an `error` message with this reason.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl ProtocolError {
+    fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        ProtocolError { reason, detail: detail.into() }
+    }
+}
+
+/// Parses and validates one text frame from a member whose id is `self_id`.
+pub fn parse_client_msg(text: &str, self_id: &str) -> Result<ClientMsg, ProtocolError> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(ProtocolError::new(
+            Reason::TooLarge,
+            format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
+        ));
+    }
+    let msg: ClientMsg = serde_json::from_str(text).map_err(|err| {
+        let detail = err.to_string();
+        if detail.starts_with("unknown variant") {
+            ProtocolError::new(Reason::UnknownType, detail)
+        } else {
+            ProtocolError::new(Reason::BadMessage, detail)
+        }
+    })?;
+    match &msg {
+        ClientMsg::Signal { to, payload } => {
+            if to.is_empty() {
+                return Err(ProtocolError::new(Reason::BadMessage, "signal.to is empty"));
+            }
+            if to == self_id {
+                return Err(ProtocolError::new(Reason::BadMessage, "cannot signal yourself"));
+            }
+            if !payload.is_object() {
+                return Err(ProtocolError::new(Reason::BadMessage, "signal.payload must be an object"));
+            }
+        }
+        ClientMsg::State { .. } | ClientMsg::Speaking { .. } | ClientMsg::Leave => {}
+    }
+    Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason_of(text: &str) -> Reason {
+        parse_client_msg(text, "me").unwrap_err().reason
+    }
+
+    #[test]
+    fn signal_with_object_payload_parses() {
+        let msg = parse_client_msg(r#"{"type":"signal","to":"bob","payload":{"sdp":"v=0"}}"#, "me");
+        assert_eq!(
+            msg.unwrap(),
+            ClientMsg::Signal { to: "bob".into(), payload: serde_json::json!({"sdp": "v=0"}) }
+        );
+    }
+
+    #[test]
+    fn state_and_leave_parse() {
+        assert_eq!(
+            parse_client_msg(r#"{"type":"state","muted":true,"deafened":false}"#, "me").unwrap(),
+            ClientMsg::State { muted: true, deafened: false }
+        );
+        assert_eq!(parse_client_msg(r#"{"type":"leave"}"#, "me").unwrap(), ClientMsg::Leave);
+    }
+
+    #[test]
+    fn unknown_type_is_its_own_reason() {
+        assert_eq!(reason_of(r#"{"type":"dance"}"#), Reason::UnknownType);
+    }
+
+    #[test]
+    fn missing_type_is_a_bad_message() {
+        assert_eq!(reason_of(r#"{"to":"bob"}"#), Reason::BadMessage);
+    }
+
+    #[test]
+    fn missing_fields_are_bad_messages() {
+        assert_eq!(reason_of(r#"{"type":"signal","payload":{}}"#), Reason::BadMessage);
+        assert_eq!(reason_of(r#"{"type":"state","muted":true}"#), Reason::BadMessage);
+    }
+
+    #[test]
+    fn wrong_types_are_bad_messages() {
+        assert_eq!(reason_of(r#"{"type":"signal","to":5,"payload":{}}"#), Reason::BadMessage);
+        assert_eq!(reason_of(r#"{"type":"state","muted":"yes","deafened":false}"#), Reason::BadMessage);
+        assert_eq!(reason_of(r#"{"type":"signal","to":"bob","payload":"sdp"}"#), Reason::BadMessage);
+    }
+
+    #[test]
+    fn invalid_json_is_a_bad_message() {
+        assert_eq!(reason_of("{nope"), Reason::BadMessage);
+        assert_eq!(reason_of("[]"), Reason::BadMessage);
+        assert_eq!(reason_of(""), Reason::BadMessage);
+    }
+
+    #[test]
+    fn signal_to_yourself_is_refused() {
+        assert_eq!(reason_of(r#"{"type":"signal","to":"me","payload":{}}"#), Reason::BadMessage);
+    }
+
+    #[test]
+    fn oversized_frame_is_refused_before_parsing() {
+        let big = format!(r#"{{"type":"signal","to":"bob","payload":{{"sdp":"{}"}}}}"#, "x".repeat(MAX_FRAME_BYTES));
+        assert_eq!(reason_of(&big), Reason::TooLarge);
+    }
+
+    #[test]
+    fn server_messages_carry_their_type_tag() {
+        let member = Member::new("u1", "Alice");
+        let json = ServerMsg::MemberJoined { member: &member, resumed: true }.to_json();
+        assert_eq!(
+            json,
+            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true}"#
+        );
+        let err = ServerMsg::error(Reason::AlreadyInChannel, "x").to_json();
+        assert!(err.starts_with(r#"{"type":"error","reason":"already_in_channel""#), "{err}");
+    }
+
+    #[test]
+    fn reason_names_match_their_serde_names() {
+        for reason in [
+            Reason::BadMessage,
+            Reason::UnknownType,
+            Reason::BinaryNotSupported,
+            Reason::TooLarge,
+            Reason::UnknownPeer,
+            Reason::RateLimited,
+            Reason::AlreadyInChannel,
+            Reason::Moved,
+            Reason::Replaced,
+            Reason::HeartbeatTimeout,
+            Reason::ChannelFull,
+        ] {
+            assert_eq!(serde_json::to_string(&reason).unwrap(), format!("\"{}\"", reason.as_str()));
+        }
+    }
+
+    #[test]
+    fn ice_server_omits_absent_credentials() {
+        let stun = IceServer { urls: IceUrls::One("stun:example.org".into()), username: None, credential: None };
+        assert_eq!(serde_json::to_string(&stun).unwrap(), r#"{"urls":"stun:example.org"}"#);
+    }
+}

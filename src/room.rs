@@ -1,0 +1,495 @@
+//! The `VoiceRoom` Durable Object: one per channel (`idFromName(channel_id)`). It holds the
+//! channel's hibernatable WebSockets, relays signals to one peer with a server-set `from`, and
+//! keeps presence. Nothing that matters lives only in memory: each live member is its socket's
+//! attachment, members in their grace period are in storage under `grace`, and one storage alarm
+//! is always set to the earliest heartbeat or grace deadline. The rules are in `presence.rs`;
+//! this file reads state, calls them and performs the effects.
+
+use std::cell::{Cell, RefCell};
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use worker::{
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+};
+
+use crate::config::Config;
+use crate::http::{self, now_ms, now_secs};
+use crate::presence::{Entry, Joined, Link, Presence, Refused, Timing};
+use crate::protocol::{self, close, parse_client_msg, ClientMsg, Member, Reason, ServerMsg};
+use crate::turn::{self, Selection};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The raw `DurableObjectState`, for the one method workers-rs does not wrap.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type RawState;
+
+    /// When the runtime last auto-answered a `ping` on this socket.
+    #[wasm_bindgen(method, js_name = getWebSocketAutoResponseTimestamp)]
+    fn get_web_socket_auto_response_timestamp(this: &RawState, ws: &worker::web_sys::WebSocket) -> Option<js_sys::Date>;
+}
+
+const GRACE_KEY: &str = "grace";
+const CHANNEL_KEY: &str = "channel";
+
+/// A socket's attachment: the presence entry it holds. Survives hibernation.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct Attachment {
+    entry: Entry,
+    /// Set before the server closes the socket, so its late close event is ignored.
+    #[serde(default)]
+    closing: bool,
+}
+
+/// Lobby update: a roster with a version, so late deliveries never overwrite newer ones.
+#[derive(Serialize)]
+struct RosterUpdate<'a> {
+    version: u64,
+    members: &'a [Member],
+}
+
+#[derive(Serialize)]
+struct ChannelRef<'a> {
+    channel_id: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Claimed {
+    previous: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct EvictRequest {
+    pub user_id: String,
+}
+
+/// Presence as rebuilt for one event, with the sockets that hold its live entries.
+struct Loaded {
+    presence: Presence,
+    sockets: Vec<(WebSocket, Attachment)>,
+    grace_before: Vec<Entry>,
+}
+
+impl Loaded {
+    fn socket(&self, user_id: &str, session_id: &str) -> Option<&WebSocket> {
+        self.sockets
+            .iter()
+            .find(|(_, a)| a.entry.member.id == user_id && a.entry.session_id == session_id)
+            .map(|(ws, _)| ws)
+    }
+}
+
+#[durable_object]
+pub struct VoiceRoom {
+    state: State,
+    env: Env,
+    config: Config,
+    turn: Selection,
+    channel_id: RefCell<Option<String>>,
+    lobby_seq: Cell<u64>,
+}
+
+impl DurableObject for VoiceRoom {
+    fn new(state: State, env: Env) -> Self {
+        // `ping` is answered by the runtime without waking this object.
+        if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
+            state.set_websocket_auto_response(&pair);
+        }
+        let (config, turn) = http::settings(&env);
+        VoiceRoom { state, env, config, turn, channel_id: RefCell::new(None), lobby_seq: Cell::new(0) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let url = req.url()?;
+        match (req.method(), url.path()) {
+            (Method::Get, "/join") => {
+                let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+                let (Some(channel_id), Some(user_id), Some(name)) = (query("channel"), query("user"), query("name"))
+                else {
+                    return Response::error("bad internal join", 400);
+                };
+                self.join(&channel_id, &user_id, &name, query("session").as_deref()).await
+            }
+            (Method::Post, "/evict") => {
+                let evict: EvictRequest = req.json().await?;
+                self.evict_moved(&evict.user_id).await?;
+                Response::from_json(&serde_json::json!({ "ok": true }))
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
+        let Some(mut att) = attachment(&ws) else { return Ok(()) };
+        let text = match message {
+            WebSocketIncomingMessage::String(text) => text,
+            WebSocketIncomingMessage::Binary(_) => {
+                send(&ws, &ServerMsg::error(Reason::BinaryNotSupported, "frames must be JSON text"));
+                return Ok(());
+            }
+        };
+        if text == protocol::PING {
+            // Normally answered by the auto-response; kept for runtimes without it.
+            let _ = ws.send_with_str(protocol::PONG);
+            self.touch(&ws, &mut att);
+            return Ok(());
+        }
+        let user_id = att.entry.member.id.clone();
+        let msg = match parse_client_msg(&text, &user_id) {
+            Ok(msg) => msg,
+            Err(err) => {
+                send(&ws, &ServerMsg::error(err.reason, err.detail));
+                self.touch(&ws, &mut att);
+                return Ok(());
+            }
+        };
+        match msg {
+            ClientMsg::Signal { to, payload } => {
+                let targets: Vec<WebSocket> = self
+                    .state
+                    .get_websockets_with_tag(&to)
+                    .into_iter()
+                    .filter(|t| attachment(t).is_some())
+                    .collect();
+                if targets.is_empty() {
+                    send(&ws, &ServerMsg::error(Reason::UnknownPeer, format!("{to:?} is not connected here")));
+                } else {
+                    let frame = ServerMsg::Signal { from: &user_id, payload: &payload }.to_json();
+                    for target in targets {
+                        let _ = target.send_with_str(&frame);
+                    }
+                }
+                self.touch(&ws, &mut att);
+            }
+            ClientMsg::Speaking { speaking } => {
+                let frame = ServerMsg::MemberSpeaking { user_id: &user_id, speaking }.to_json();
+                self.broadcast(&frame, Some(&ws));
+                self.touch(&ws, &mut att);
+            }
+            ClientMsg::State { muted, deafened } => {
+                let mut loaded = self.load().await?;
+                let updated = loaded.presence.set_state(&user_id, muted, deafened).cloned();
+                if let Some(member) = updated {
+                    att.entry.member = member.clone();
+                    att.entry.link = Link::Live { last_seen: now_ms() };
+                    let _ = ws.serialize_attachment(&att);
+                    self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
+                    self.notify_lobby(&loaded.presence).await;
+                } else {
+                    self.touch(&ws, &mut att);
+                }
+            }
+            ClientMsg::Leave => {
+                let mut loaded = self.load().await?;
+                close_socket(&ws, &mut att, close::NORMAL, "left");
+                if loaded.presence.remove(&user_id).is_some() {
+                    self.after_removal(&mut loaded, &[user_id], true).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> worker::Result<()> {
+        self.closed(ws, code).await
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        // Treated as an unclean close: the member waits in grace.
+        self.closed(ws, 1006).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let mut loaded = self.load().await?;
+        let sweep = loaded.presence.sweep(now_ms(), self.timing());
+        for (user_id, session_id) in &sweep.timed_out {
+            if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
+                if let Some(mut att) = attachment(&ws) {
+                    send(&ws, &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"));
+                    close_socket(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
+                }
+            }
+        }
+        let evicted: Vec<String> = sweep.evicted.into_iter().map(|e| e.member.id).collect();
+        if evicted.is_empty() {
+            self.persist(&loaded).await?;
+        } else {
+            console_log!("room: {} member(s) evicted after the grace period", evicted.len());
+            self.after_removal(&mut loaded, &evicted, true).await?;
+        }
+        Response::ok("")
+    }
+}
+
+impl VoiceRoom {
+    /// A socket closed by its client: a clean close is a leave, anything else starts the grace
+    /// period (the member stays listed until the alarm, unless they come back).
+    async fn closed(&self, ws: WebSocket, code: usize) -> worker::Result<()> {
+        let Some(mut att) = attachment(&ws) else { return Ok(()) };
+        let mut loaded = self.load().await?;
+        let (user_id, session_id) = (att.entry.member.id.clone(), att.entry.session_id.clone());
+        close_socket(&ws, &mut att, close::NORMAL, "closed");
+        let clean = code == usize::from(close::NORMAL) || code == usize::from(close::GOING_AWAY);
+        if clean {
+            // A clean close is a leave.
+            let holds_entry = loaded.presence.get(&user_id).is_some_and(|e| e.session_id == session_id);
+            if holds_entry && loaded.presence.remove(&user_id).is_some() {
+                self.after_removal(&mut loaded, &[user_id], true).await?;
+            }
+        } else if loaded.presence.drop_link(&user_id, &session_id, now_ms(), self.timing()) {
+            // Still listed for the grace period; the alarm removes it unless it comes back.
+            self.persist(&loaded).await?;
+        }
+        Ok(())
+    }
+
+    fn timing(&self) -> Timing {
+        Timing { heartbeat_ms: self.config.heartbeat_secs * 1000, grace_ms: self.config.grace_secs * 1000 }
+    }
+
+    async fn channel_id(&self) -> worker::Result<String> {
+        if let Some(id) = self.channel_id.borrow().clone() {
+            return Ok(id);
+        }
+        let id: String = self.state.storage().get(CHANNEL_KEY).await?.unwrap_or_default();
+        *self.channel_id.borrow_mut() = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Rebuilds presence: live entries from socket attachments (last sign of life = the later of
+    /// the last message and the last auto-answered ping), entries in grace from storage.
+    async fn load(&self) -> worker::Result<Loaded> {
+        let mut sockets = Vec::new();
+        let mut entries = Vec::new();
+        for ws in self.state.get_websockets() {
+            let Some(att) = attachment(&ws) else { continue };
+            let mut entry = att.entry.clone();
+            if let Link::Live { last_seen } = &mut entry.link {
+                let raw: &RawState = self.state.as_raw().unchecked_ref();
+                let pinged = raw
+                    .get_web_socket_auto_response_timestamp(ws.as_ref())
+                    .map(|d| d.get_time() as u64)
+                    .unwrap_or(0);
+                *last_seen = (*last_seen).max(pinged);
+            }
+            entries.push(entry);
+            sockets.push((ws, att));
+        }
+        let grace_before: Vec<Entry> = self.state.storage().get(GRACE_KEY).await?.unwrap_or_default();
+        entries.extend(grace_before.iter().cloned());
+        Ok(Loaded { presence: Presence::new(entries), sockets, grace_before })
+    }
+
+    /// Writes the grace entries if they changed and sets the alarm to the earliest deadline.
+    async fn persist(&self, loaded: &Loaded) -> worker::Result<()> {
+        let storage = self.state.storage();
+        let grace = loaded.presence.in_grace();
+        if grace != loaded.grace_before {
+            if grace.is_empty() {
+                storage.delete(GRACE_KEY).await?;
+            } else {
+                storage.put(GRACE_KEY, &grace).await?;
+            }
+        }
+        let current = storage.get_alarm().await?;
+        match loaded.presence.next_deadline(self.timing()) {
+            Some(deadline) if current != Some(deadline as i64) => {
+                let date = js_sys::Date::new(&JsValue::from_f64(deadline as f64));
+                storage.set_alarm(worker::ScheduledTime::new(date)).await?;
+            }
+            Some(_) => {}
+            None if current.is_some() => storage.delete_alarm().await?,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// A message or ping proves the socket alive; written down at most every few seconds.
+    fn touch(&self, ws: &WebSocket, att: &mut Attachment) {
+        let now = now_ms();
+        let every = (self.timing().heartbeat_ms / 6).clamp(250, 5000);
+        if let Link::Live { last_seen } = att.entry.link {
+            if now >= last_seen + every {
+                att.entry.link = Link::Live { last_seen: now };
+                let _ = ws.serialize_attachment(&*att);
+            }
+        }
+    }
+
+    /// Sends `frame` to every member socket except `except`.
+    fn broadcast(&self, frame: &str, except: Option<&WebSocket>) {
+        for ws in self.state.get_websockets() {
+            if except == Some(&ws) || attachment(&ws).is_none() {
+                continue;
+            }
+            let _ = ws.send_with_str(frame);
+        }
+    }
+
+    async fn join(&self, channel_id: &str, user_id: &str, name: &str, presented: Option<&str>) -> worker::Result<Response> {
+        if self.channel_id.borrow().as_deref() != Some(channel_id) {
+            self.state.storage().put(CHANNEL_KEY, channel_id).await?;
+            *self.channel_id.borrow_mut() = Some(channel_id.to_owned());
+        }
+        let pair = WebSocketPair::new()?;
+        let max = self.config.max_members;
+
+        // Refuse early (no other channel is disturbed for a join that cannot succeed).
+        if let Err(refused) = self.load().await?.presence.check_join(user_id, presented, max) {
+            return refuse(pair, refused);
+        }
+
+        // One channel per user: take the user's seat from whichever channel held it.
+        match self.claim_user(user_id, channel_id).await {
+            Ok(Some(previous)) if previous != channel_id => {
+                if let Err(err) = self.evict_elsewhere(&previous, user_id).await {
+                    console_error!("room: moving a user out of {previous:?} failed: {err}");
+                }
+            }
+            Ok(_) => {}
+            Err(err) => console_error!("room: user channel claim failed: {err}"),
+        }
+
+        // Other events may have run while we waited: decide on fresh state.
+        let mut loaded = self.load().await?;
+        let session_id = crate::auth::random_id();
+        let now = now_ms();
+        let joined = match loaded.presence.join(user_id, name, presented, &session_id, now, max) {
+            Ok(joined) => joined,
+            Err(refused) => return refuse(pair, refused),
+        };
+        let Some(entry) = loaded.presence.get(user_id).cloned() else {
+            return Response::error("join lost its entry", 500);
+        };
+
+        if let Joined::Replaced { old_session } = &joined {
+            if let Some(old) = loaded.socket(user_id, old_session).cloned() {
+                if let Some(mut att) = attachment(&old) {
+                    send(&old, &ServerMsg::error(Reason::Replaced, "this tab reconnected on a new socket"));
+                    close_socket(&old, &mut att, close::REPLACED, "replaced");
+                }
+            }
+        }
+
+        let server = pair.server;
+        self.state.accept_websocket_with_tags(&server, &[user_id]);
+        server.serialize_attachment(&Attachment { entry: entry.clone(), closing: false })?;
+
+        let (ice_servers, ice_expires_at) = turn::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs());
+        let members = loaded.presence.members();
+        send(
+            &server,
+            &ServerMsg::Joined {
+                channel_id,
+                user_id,
+                session_id: &session_id,
+                members: members.clone(),
+                ice_servers: &ice_servers,
+                ice_expires_at,
+            },
+        );
+        let announce = ServerMsg::MemberJoined { member: &entry.member, resumed: joined.resumed() }.to_json();
+        self.broadcast(&announce, Some(&server));
+
+        self.persist(&loaded).await?;
+        self.notify_lobby(&loaded.presence).await;
+        http::websocket_response(pair.client)
+    }
+
+    /// Another channel took this user: drop them here at once.
+    async fn evict_moved(&self, user_id: &str) -> worker::Result<()> {
+        let mut loaded = self.load().await?;
+        let Some(entry) = loaded.presence.remove(user_id) else { return Ok(()) };
+        if let Some(ws) = loaded.socket(user_id, &entry.session_id).cloned() {
+            if let Some(mut att) = attachment(&ws) {
+                send(&ws, &ServerMsg::error(Reason::Moved, "you joined another channel"));
+                close_socket(&ws, &mut att, close::MOVED, "moved");
+            }
+        }
+        // The user's seat already belongs to the new channel: do not release it.
+        self.after_removal(&mut loaded, &[user_id.to_owned()], false).await
+    }
+
+    /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.
+    async fn after_removal(&self, loaded: &mut Loaded, user_ids: &[String], release: bool) -> worker::Result<()> {
+        for user_id in user_ids {
+            self.broadcast(&ServerMsg::MemberLeft { user_id }.to_json(), None);
+        }
+        self.persist(loaded).await?;
+        self.notify_lobby(&loaded.presence).await;
+        if release {
+            let channel_id = self.channel_id().await?;
+            for user_id in user_ids {
+                if let Err(err) = self.release_user(user_id, &channel_id).await {
+                    console_error!("room: releasing a user's channel failed: {err}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn notify_lobby(&self, presence: &Presence) {
+        let result = async {
+            let channel_id = self.channel_id().await?;
+            // Versions grow across hibernation (the clock) and within a millisecond (the counter).
+            let seq = self.lobby_seq.get().wrapping_add(1);
+            self.lobby_seq.set(seq);
+            let update = RosterUpdate { version: now_ms() * 1000 + seq % 1000, members: &presence.members() };
+            let stub = http::lobby_stub(&self.env)?;
+            http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), &update).await
+        }
+        .await;
+        if let Err(err) = result {
+            console_error!("room: lobby update failed: {err}");
+        }
+    }
+
+    async fn claim_user(&self, user_id: &str, channel_id: &str) -> worker::Result<Option<String>> {
+        let stub = http::user_channel_stub(&self.env, user_id)?;
+        let claimed: Claimed = http::post_json(&stub, "/claim", &ChannelRef { channel_id }).await?;
+        Ok(claimed.previous)
+    }
+
+    async fn release_user(&self, user_id: &str, channel_id: &str) -> worker::Result<()> {
+        let stub = http::user_channel_stub(&self.env, user_id)?;
+        http::post_json::<_, serde_json::Value>(&stub, "/release", &ChannelRef { channel_id }).await.map(|_| ())
+    }
+
+    async fn evict_elsewhere(&self, channel_id: &str, user_id: &str) -> worker::Result<()> {
+        let stub = http::room_stub(&self.env, channel_id)?;
+        http::post_json::<_, serde_json::Value>(&stub, "/evict", &EvictRequest { user_id: user_id.to_owned() })
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The attachment of a member socket the server has not closed.
+fn attachment(ws: &WebSocket) -> Option<Attachment> {
+    ws.deserialize_attachment::<Attachment>().ok().flatten().filter(|a| !a.closing)
+}
+
+fn send(ws: &WebSocket, msg: &ServerMsg) {
+    let _ = ws.send_with_str(msg.to_json());
+}
+
+/// Marks the socket as closed by us (its close event is then ignored) and closes it.
+fn close_socket(ws: &WebSocket, att: &mut Attachment, code: u16, reason: &str) {
+    att.closing = true;
+    let _ = ws.serialize_attachment(&*att);
+    let _ = ws.close(Some(code), Some(reason));
+}
+
+/// Accepts the socket only to say why it is refused, then closes it (it never joins presence).
+fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
+    let (reason, detail) = match refused {
+        Refused::AlreadyInChannel => (Reason::AlreadyInChannel, "you are already in this channel on another socket"),
+        Refused::ChannelFull => (Reason::ChannelFull, "this channel is full"),
+    };
+    pair.server.accept()?;
+    send(&pair.server, &ServerMsg::error(reason, detail));
+    let code = reason.close_code().unwrap_or(close::NORMAL);
+    let _ = pair.server.close(Some(code), Some(reason.as_str()));
+    http::websocket_response(pair.client)
+}
