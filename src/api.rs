@@ -86,9 +86,9 @@ pub async fn channels(req: &Request, env: &Env, config: &Config) -> Result<Respo
 }
 
 /// `GET /api/ice-servers`: fresh ICE servers, the TURN credential bound to the caller's id.
-pub fn ice_servers(req: &Request, config: &Config, selection: &Selection) -> Result<Response, AppError> {
+pub async fn ice_servers(req: &Request, config: &Config, selection: &Selection) -> Result<Response, AppError> {
     let user = authenticate(req, config)?;
-    let (servers, expires_at) = turn::ice_servers(selection, &config.stun_urls, &user.id, now_secs());
+    let (servers, expires_at) = turn::remote::ice_servers(selection, &config.stun_urls, &user.id, now_secs()).await;
     json(&serde_json::json!({ "ice_servers": servers, "expires_at": expires_at }))
 }
 

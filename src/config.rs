@@ -30,6 +30,8 @@ pub struct TurnSettings {
     pub metered_api_url: Option<String>,
     pub key_id: Option<String>,
     pub key_api_token: Option<String>,
+    /// Base of Cloudflare's TURN key API (tests point it at loopback).
+    pub cloudflare_api_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +124,7 @@ impl Config {
                 metered_api_url: get("METERED_API_URL"),
                 key_id: get("TURN_KEY_ID"),
                 key_api_token: lookup("TURN_KEY_API_TOKEN").filter(|s| !s.is_empty()),
+                cloudflare_api_url: get("CLOUDFLARE_TURN_API_URL"),
             },
             warnings,
         }

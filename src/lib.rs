@@ -41,7 +41,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
         (Method::Post, ["api", "session"]) => api::guest_signin(req, &config).await,
         (Method::Get, ["api", "health"]) => api::health(&selection),
         (Method::Get, ["api", "channels"]) => api::channels(&req, env, &config).await,
-        (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection),
+        (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection).await,
         (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, &config).await,
         (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, &config, id).await,
         (_, ["api", "session" | "health" | "channels" | "ice-servers" | "lobby"] | ["api", "channels", _, "voice"]) => {

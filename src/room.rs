@@ -352,7 +352,12 @@ impl VoiceRoom {
             Err(err) => console_error!("room: user channel claim failed: {err}"),
         }
 
-        // Other events may have run while we waited: decide on fresh state.
+        // The last wait (≤ 2 s for a remote TURN provider) comes before the decision.
+        let (ice_servers, ice_expires_at) =
+            turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
+
+        // Other events may have run while we waited: decide on fresh state, with no await
+        // between the decision and accepting the socket.
         let mut loaded = self.load().await?;
         let session_id = crate::auth::random_id();
         let now = now_ms();
@@ -377,7 +382,6 @@ impl VoiceRoom {
         self.state.accept_websocket_with_tags(&server, &[user_id]);
         server.serialize_attachment(&Attachment { entry: entry.clone(), closing: false })?;
 
-        let (ice_servers, ice_expires_at) = turn::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs());
         let members = loaded.presence.members();
         send(
             &server,

@@ -2,10 +2,14 @@
 //! whether its settings make sense, and the servers it hands a user. STUN (`STUN_URLS`) is always
 //! included, so a broken TURN setup degrades to STUN-only instead of failing joins.
 
+pub mod cloudflare;
 pub mod coturn;
+pub mod metered;
+#[cfg(target_arch = "wasm32")]
+pub mod remote;
 pub mod stun;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::TurnSettings;
 use crate::protocol::IceServer;
@@ -15,8 +19,66 @@ use crate::protocol::IceServer;
 pub enum Provider {
     /// STUN only.
     None,
-    /// Time-limited HMAC credentials for a coturn with `use-auth-secret`.
+    /// Time-limited HMAC credentials for a coturn with `use-auth-secret`, minted here.
     Coturn(coturn::Coturn),
+    /// Credentials from Metered.ca's REST API.
+    Metered(metered::Metered),
+    /// Credentials from Cloudflare Realtime TURN.
+    Cloudflare(cloudflare::Cloudflare),
+}
+
+impl Provider {
+    /// The provider as an HTTP exchange, for those that fetch their credentials.
+    pub fn remote(&self) -> Option<&dyn RemoteProvider> {
+        match self {
+            Provider::None | Provider::Coturn(_) => None,
+            Provider::Metered(m) => Some(m),
+            Provider::Cloudflare(c) => Some(c),
+        }
+    }
+}
+
+/// TURN servers and when their credentials expire (unix seconds; `None` = long-lived).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Credentials {
+    pub servers: Vec<IceServer>,
+    pub expires_at: Option<u64>,
+}
+
+/// One HTTP request to a provider's API, as data (performed by `remote.rs` in the worker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub bearer: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A provider whose credentials come from an HTTP API: what to ask and how to read the answer.
+pub trait RemoteProvider {
+    fn name(&self) -> &'static str;
+    fn request(&self) -> RemoteRequest;
+    /// Reads the answer; `Err` carries a cause fit for a log line (never a secret).
+    fn parse(&self, status: u16, body: &str, now: u64) -> Result<Credentials, String>;
+}
+
+/// `": <message>"` from an `{"error": "<message>"}` body, shortened; empty otherwise.
+fn error_field(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: serde_json::Value,
+    }
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(ErrorBody { error: serde_json::Value::String(msg) }) => format!(": {}", msg.chars().take(200).collect::<String>()),
+        Ok(ErrorBody { error }) => format!(": {}", error.to_string().chars().take(200).collect::<String>()),
+        Err(_) => String::new(),
+    }
+}
+
+/// Keeps the servers whose every URL is a stun/turn URL.
+fn keep_usable(servers: Vec<IceServer>) -> Vec<IceServer> {
+    let usable = |u: &str| ["stun:", "stuns:", "turn:", "turns:"].iter().any(|p| u.starts_with(p));
+    servers.into_iter().filter(|s| !s.urls.as_vec().is_empty() && s.urls.as_vec().into_iter().all(usable)).collect()
 }
 
 /// The provider block of `GET /api/health` (never contains secrets).
@@ -48,6 +110,8 @@ impl Selection {
                 detail: match &self.provider {
                     Provider::None => "STUN only".to_owned(),
                     Provider::Coturn(c) => format!("coturn, {} URL(s), credentials live {} s", c.urls.len(), c.ttl_secs),
+                    Provider::Metered(_) => "Metered REST API".to_owned(),
+                    Provider::Cloudflare(c) => format!("Cloudflare TURN, credentials live {} s", c.ttl_secs),
                 },
             },
         }
@@ -67,6 +131,14 @@ pub fn select(settings: &TurnSettings) -> Selection {
             Ok(c) => Selection { provider: Provider::Coturn(c), misconfigured: None, requested: "coturn" },
             Err(cause) => stun_only("coturn", cause),
         },
+        Some("metered") => match metered::Metered::from_settings(settings) {
+            Ok(m) => Selection { provider: Provider::Metered(m), misconfigured: None, requested: "metered" },
+            Err(cause) => stun_only("metered", format!("{cause}; serving STUN only")),
+        },
+        Some("cloudflare") => match cloudflare::Cloudflare::from_settings(settings) {
+            Ok(c) => Selection { provider: Provider::Cloudflare(c), misconfigured: None, requested: "cloudflare" },
+            Err(cause) => stun_only("cloudflare", format!("{cause}; serving STUN only")),
+        },
         Some(other) => stun_only(
             "none",
             format!("TURN_PROVIDER={other:?} is not one of coturn, metered, cloudflare; serving STUN only"),
@@ -74,22 +146,39 @@ pub fn select(settings: &TurnSettings) -> Selection {
     }
 }
 
-/// ICE servers for `user_id` at `now` (unix seconds), and when their credentials expire.
-pub fn ice_servers(selection: &Selection, stun_urls: &[String], user_id: &str, now: u64) -> (Vec<IceServer>, Option<u64>) {
-    let mut servers = vec![stun::server(stun_urls)];
-    match &selection.provider {
-        Provider::None => (servers, None),
+/// The TURN credentials minted here for `user_id` (coturn), `None` for STUN-only and for the
+/// providers that must be asked over HTTP (see `remote.rs`).
+pub fn local_credentials(provider: &Provider, user_id: &str, now: u64) -> Option<Credentials> {
+    match provider {
         Provider::Coturn(c) => {
             let (server, expires_at) = c.credentials(user_id, now);
-            servers.push(server);
-            (servers, Some(expires_at))
+            Some(Credentials { servers: vec![server], expires_at: Some(expires_at) })
         }
+        Provider::None | Provider::Metered(_) | Provider::Cloudflare(_) => None,
     }
+}
+
+/// The STUN servers first, then the TURN ones; and when the TURN credentials expire.
+pub fn with_stun(stun_urls: &[String], turn: Option<Credentials>) -> (Vec<IceServer>, Option<u64>) {
+    let mut servers = vec![stun::server(stun_urls)];
+    match turn {
+        Some(creds) => {
+            servers.extend(creds.servers);
+            (servers, creds.expires_at)
+        }
+        None => (servers, None),
+    }
+}
+
+/// ICE servers for `user_id` at `now` (unix seconds) from the providers that need no HTTP call.
+pub fn ice_servers(selection: &Selection, stun_urls: &[String], user_id: &str, now: u64) -> (Vec<IceServer>, Option<u64>) {
+    with_stun(stun_urls, local_credentials(&selection.provider, user_id, now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::IceUrls;
 
     fn settings(provider: Option<&str>) -> TurnSettings {
         TurnSettings { provider: provider.map(str::to_owned), ttl_secs: 3600, ..Default::default() }
@@ -122,6 +211,35 @@ mod tests {
         assert_eq!(s.provider, Provider::None);
         assert_eq!(s.health().provider, "coturn");
         assert!(s.health().detail.contains("TURN_SECRET"));
+    }
+
+    #[test]
+    fn metered_and_cloudflare_are_selected_when_configured() {
+        let mut t = settings(Some("metered"));
+        t.api_key = Some("k".into());
+        t.metered_app = Some("acme".into());
+        assert!(matches!(select(&t).provider, Provider::Metered(_)));
+        assert_eq!(select(&t).provider.remote().map(|r| r.name()), Some("metered"));
+        let mut t = settings(Some("cloudflare"));
+        t.key_id = Some("id".into());
+        t.key_api_token = Some("tok".into());
+        assert!(matches!(select(&t).provider, Provider::Cloudflare(_)));
+        let missing = select(&settings(Some("cloudflare")));
+        assert_eq!((missing.health().provider, missing.health().status), ("cloudflare", "misconfigured"));
+    }
+
+    #[test]
+    fn error_field_reads_the_documented_error_body() {
+        assert_eq!(error_field(r#"{"error":"Invalid API Key"}"#), ": Invalid API Key");
+        assert_eq!(error_field("<html>"), "");
+    }
+
+    #[test]
+    fn unusable_servers_are_dropped() {
+        let ok = IceServer { urls: IceUrls::One("turn:a".into()), username: None, credential: None };
+        let bad = IceServer { urls: IceUrls::One("http://a".into()), username: None, credential: None };
+        let empty = IceServer { urls: IceUrls::Many(vec![]), username: None, credential: None };
+        assert_eq!(keep_usable(vec![ok.clone(), bad, empty]), vec![ok]);
     }
 
     #[test]

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# README command 2: set up and run every test — host unit tests, the worker in workerd
+# (miniflare), and the page in Chromium (inside a loopback-only network namespace).
+# A missing tool is a failure, never a skip.
+set -uo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+bash scripts/setup.sh --browser || { echo "setup failed" >&2; exit 1; }
+
+failed=()
+stage() {
+  local name=$1; shift
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    echo "-- $name: ok ($((SECONDS - start)) s)"
+  else
+    echo "-- $name: FAILED ($((SECONDS - start)) s)"
+    failed+=("$name")
+  fi
+}
+
+stage "host unit tests (cargo test)" cargo test --quiet
+stage "build the worker" bash scripts/build.sh
+stage "worker size" bash scripts/size.sh
+stage "integration tests (workerd via miniflare)" \
+  node --test --test-concurrency=1 --test-timeout=120000 tests/integration/*.test.mjs
+stage "end-to-end tests (Chromium, loopback namespace)" bash tests/e2e/run.sh
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi
+echo "all test stages passed"

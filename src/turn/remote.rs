@@ -1,0 +1,94 @@
+//! Asks a remote provider (Metered, Cloudflare) for credentials from the worker: at most 2 s, a
+//! good answer cached per isolate for a few minutes (never one API call per join or signal), and
+//! a failure logged once per cause. A join never waits longer than the timeout and never fails
+//! for TURN: without credentials it goes on STUN-only.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+use super::{local_credentials, with_stun, Credentials, RemoteProvider, Selection};
+use crate::protocol::IceServer;
+
+/// How long one provider call may take, body included.
+pub const TIMEOUT_MS: u64 = 2000;
+/// How long a good answer is reused.
+pub const CACHE_SECS: u64 = 300;
+
+struct Cached {
+    provider: &'static str,
+    creds: Credentials,
+    fetched_at: u64,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    static LAST_FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// ICE servers for `user_id` at `now` (unix seconds), from whichever provider is selected.
+pub async fn ice_servers(selection: &Selection, stun_urls: &[String], user_id: &str, now: u64) -> (Vec<IceServer>, Option<u64>) {
+    let turn = match selection.provider.remote() {
+        None => local_credentials(&selection.provider, user_id, now),
+        Some(remote) => credentials(remote, now).await,
+    };
+    with_stun(stun_urls, turn)
+}
+
+async fn credentials(remote: &dyn RemoteProvider, now: u64) -> Option<Credentials> {
+    let fresh = |c: &Cached| {
+        c.provider == remote.name()
+            && now < c.fetched_at + CACHE_SECS
+            // Never hand out a credential in its last minute.
+            && c.creds.expires_at.is_none_or(|e| now + 60 < e)
+    };
+    if let Some(creds) = CACHE.with(|c| c.borrow().as_ref().filter(|c| fresh(c)).map(|c| c.creds.clone())) {
+        return Some(creds);
+    }
+    match fetch(remote, now).await {
+        Ok(creds) => {
+            CACHE.with(|c| *c.borrow_mut() = Some(Cached { provider: remote.name(), creds: creds.clone(), fetched_at: now }));
+            LAST_FAILURE.with(|f| f.borrow_mut().take());
+            Some(creds)
+        }
+        Err(cause) => {
+            let first = LAST_FAILURE.with(|f| f.borrow_mut().replace(cause.clone()).as_ref() != Some(&cause));
+            if first {
+                console_warn!("turn: {} failed: {cause}; joins go on STUN-only", remote.name());
+            }
+            None
+        }
+    }
+}
+
+async fn fetch(remote: &dyn RemoteProvider, now: u64) -> Result<Credentials, String> {
+    let spec = remote.request();
+    // The URL may carry an API key: keep it out of every message.
+    let redact = |text: String| text.replace(&spec.url, "<provider URL>");
+    let exchange = async {
+        let headers = Headers::new();
+        let mut init = RequestInit::new();
+        init.with_method(if spec.method == "POST" { Method::Post } else { Method::Get });
+        if let Some(token) = &spec.bearer {
+            headers.set("authorization", &format!("Bearer {token}"))?;
+        }
+        if let Some(body) = &spec.body {
+            headers.set("content-type", "application/json")?;
+            init.with_body(Some(body.as_str().into()));
+        }
+        init.with_headers(headers);
+        let mut resp = Fetch::Request(Request::new_with_init(&spec.url, &init)?).send().await?;
+        let status = resp.status_code();
+        let body = resp.text().await?;
+        Ok::<_, worker::Error>((status, body))
+    };
+    let timeout = Delay::from(Duration::from_millis(TIMEOUT_MS));
+    futures_util::pin_mut!(exchange, timeout);
+    match select(exchange, timeout).await {
+        Either::Left((Ok((status, body)), _)) => remote.parse(status, &body, now).map_err(redact),
+        Either::Left((Err(err), _)) => Err(redact(format!("request failed: {err}"))),
+        Either::Right(_) => Err(format!("no answer within {TIMEOUT_MS} ms")),
+    }
+}
