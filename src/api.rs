@@ -1,6 +1,9 @@
 //! The HTTP handlers behind the routes in `lib.rs`: guest sign-in, health, channels, ICE servers,
 //! and the two WebSocket upgrades, which are authorized here and handed to their Durable Object.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
@@ -9,10 +12,32 @@ use crate::config::{Config, GUEST_TOKEN_SECS};
 use crate::error::AppError;
 use crate::handshake;
 use crate::http::{self, json, now_secs};
+use crate::rate_limit::{Bucket, Limits, Verdict};
 use crate::turn::{self, Selection};
 
 /// Largest sign-in body accepted.
 const MAX_SESSION_BODY: usize = 1024;
+/// IPs remembered for the sign-in limit before the table is reset (bounds memory).
+const MAX_TRACKED_IPS: usize = 10_000;
+
+thread_local! {
+    // Per isolate: a best-effort brake on scripted sign-ups, not a global quota.
+    static SIGNINS: RefCell<HashMap<String, Bucket>> = RefCell::new(HashMap::new());
+}
+
+/// Whether this IP may sign in as a guest now (`GUEST_SIGNIN_PER_MINUTE`, 0 = no limit).
+fn signin_allowed(ip: Option<&str>, per_minute: u64) -> bool {
+    let Some(ip) = ip.filter(|_| per_minute > 0) else { return true };
+    let limits = Limits { per_sec: per_minute as f64 / 60.0, burst: per_minute as f64, strikes: u32::MAX };
+    let now = http::now_ms();
+    SIGNINS.with(|table| {
+        let mut table = table.borrow_mut();
+        if table.len() >= MAX_TRACKED_IPS && !table.contains_key(ip) {
+            table.clear();
+        }
+        table.entry(ip.to_owned()).or_insert_with(|| Bucket::new(limits, now)).take(limits, now) == Verdict::Allow
+    })
+}
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
@@ -43,6 +68,9 @@ pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response,
     let secret = auth_secret(config)?;
     if !config.guest_signin {
         return Err(AppError::new(403, "guest_signin_disabled", "guest sign-in is turned off here"));
+    }
+    if !signin_allowed(header(&req, "cf-connecting-ip").as_deref(), config.signin_per_minute) {
+        return Err(AppError::new(429, "rate_limited", "too many sign-ins from this address; try again in a minute"));
     }
     let content_type = header(&req, "content-type").unwrap_or_default();
     if !content_type.to_ascii_lowercase().starts_with("application/json") {

@@ -44,6 +44,11 @@ pub struct Config {
     pub grace_secs: u64,
     pub heartbeat_secs: u64,
     pub max_members: usize,
+    /// Messages per second and burst a socket may send before `rate_limited`.
+    pub rate_per_sec: u64,
+    pub rate_burst: u64,
+    /// Guest sign-ins per minute from one IP (per isolate; 0 = unlimited).
+    pub signin_per_minute: u64,
     pub turn: TurnSettings,
     /// Problems found while reading the variables (each fell back to its default).
     pub warnings: Vec<String>,
@@ -101,6 +106,9 @@ impl Config {
         let heartbeat_secs = number("HEARTBEAT_TIMEOUT_SECS", DEFAULT_HEARTBEAT_SECS, 1, 3600);
         let max_members = number("MAX_MEMBERS", DEFAULT_MAX_MEMBERS as u64, 1, 1000) as usize;
         let ttl_secs = number("TURN_TTL_SECS", DEFAULT_TURN_TTL_SECS, 60, 7 * 24 * 3600);
+        let rate_per_sec = number("RATE_LIMIT_PER_SEC", 50, 1, 100_000);
+        let rate_burst = number("RATE_LIMIT_BURST", 100, 1, 100_000);
+        let signin_per_minute = number("GUEST_SIGNIN_PER_MINUTE", 10, 0, 100_000);
 
         Config {
             auth_secret: lookup("AUTH_SECRET").filter(|s| !s.is_empty()),
@@ -114,6 +122,9 @@ impl Config {
             grace_secs,
             heartbeat_secs,
             max_members,
+            rate_per_sec,
+            rate_burst,
+            signin_per_minute,
             turn: TurnSettings {
                 provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
                 url: get("TURN_URL"),

@@ -7,6 +7,7 @@ pub mod error;
 pub mod handshake;
 pub mod presence;
 pub mod protocol;
+pub mod rate_limit;
 pub mod turn;
 
 #[cfg(target_arch = "wasm32")]

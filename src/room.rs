@@ -6,6 +6,7 @@
 //! this file reads state, calls them and performs the effects.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,7 @@ use crate::config::Config;
 use crate::http::{self, now_ms, now_secs};
 use crate::presence::{Entry, Joined, Link, Presence, Refused, Timing};
 use crate::protocol::{self, close, parse_client_msg, ClientMsg, Member, Reason, ServerMsg};
+use crate::rate_limit::{Bucket, Limits, Verdict};
 use crate::turn::{self, Selection};
 
 #[wasm_bindgen]
@@ -89,6 +91,9 @@ pub struct VoiceRoom {
     turn: Selection,
     channel_id: RefCell<Option<String>>,
     lobby_seq: Cell<u64>,
+    /// Per-socket flood control, by session id. In memory on purpose: a flooding socket keeps
+    /// the object awake, and a fresh bucket after hibernation is harmless.
+    buckets: RefCell<HashMap<String, Bucket>>,
 }
 
 impl DurableObject for VoiceRoom {
@@ -98,7 +103,15 @@ impl DurableObject for VoiceRoom {
             state.set_websocket_auto_response(&pair);
         }
         let (config, turn) = http::settings(&env);
-        VoiceRoom { state, env, config, turn, channel_id: RefCell::new(None), lobby_seq: Cell::new(0) }
+        VoiceRoom {
+            state,
+            env,
+            config,
+            turn,
+            channel_id: RefCell::new(None),
+            lobby_seq: Cell::new(0),
+            buckets: RefCell::new(HashMap::new()),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -123,6 +136,27 @@ impl DurableObject for VoiceRoom {
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
         let Some(mut att) = attachment(&ws) else { return Ok(()) };
+        match self.rate_check(&att.entry.session_id) {
+            Verdict::Allow => {}
+            Verdict::Reject { notify } => {
+                if notify {
+                    send(&ws, &ServerMsg::error(Reason::RateLimited, "slow down: too many messages"));
+                }
+                return Ok(());
+            }
+            Verdict::Close => {
+                send(&ws, &ServerMsg::error(Reason::RateLimited, "closed for flooding"));
+                close_socket(&ws, &mut att, close::RATE_LIMITED, "rate_limited");
+                self.buckets.borrow_mut().remove(&att.entry.session_id);
+                let mut loaded = self.load().await?;
+                let user_id = att.entry.member.id.clone();
+                if loaded.presence.get(&user_id).is_some_and(|e| e.session_id == att.entry.session_id) {
+                    loaded.presence.remove(&user_id);
+                    self.after_removal(&mut loaded, &[user_id], true).await?;
+                }
+                return Ok(());
+            }
+        }
         let text = match message {
             WebSocketIncomingMessage::String(text) => text,
             WebSocketIncomingMessage::Binary(_) => {
@@ -231,6 +265,7 @@ impl VoiceRoom {
         let mut loaded = self.load().await?;
         let (user_id, session_id) = (att.entry.member.id.clone(), att.entry.session_id.clone());
         close_socket(&ws, &mut att, close::NORMAL, "closed");
+        self.buckets.borrow_mut().remove(&session_id);
         let clean = code == usize::from(close::NORMAL) || code == usize::from(close::GOING_AWAY);
         if clean {
             // A clean close is a leave.
@@ -243,6 +278,17 @@ impl VoiceRoom {
             self.persist(&loaded).await?;
         }
         Ok(())
+    }
+
+    fn rate_check(&self, session_id: &str) -> Verdict {
+        let limits = Limits {
+            per_sec: self.config.rate_per_sec as f64,
+            burst: self.config.rate_burst as f64,
+            ..Limits::SOCKET
+        };
+        let now = now_ms();
+        let mut buckets = self.buckets.borrow_mut();
+        buckets.entry(session_id.to_owned()).or_insert_with(|| Bucket::new(limits, now)).take(limits, now)
     }
 
     fn timing(&self) -> Timing {
