@@ -1,0 +1,311 @@
+// Shared fixtures of the end-to-end tests: Debian's Chromium through playwright-core, signed-in
+// users, and readers of the page's state. Run them with tests/e2e/run.sh (it starts the server
+// inside a loopback-only network namespace and sets E2E_BASE_URL).
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const BASE_URL = process.env.E2E_BASE_URL ?? "http://127.0.0.1:8787";
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR ?? path.join(ROOT, "docs/screenshots");
+export const VIEWPORT = { width: 1280, height: 720 };
+
+export const COLORS = {
+  yellow: "rgb(240, 178, 50)",
+  green: "rgb(35, 165, 90)",
+  red: "rgb(242, 63, 67)",
+};
+
+/** Chromium flags that make WebRTC work headless on loopback with a fake microphone. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+];
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+}
+
+/** A short unique suffix, so each test's people are told apart from the last test's leftovers. */
+export function unique(name) {
+  return `${name} ${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * Watches a page: its console lines, its page errors, and any dialog (which fails the test
+ * when `assertQuiet` is called: nothing may pop up).
+ * @param {import("playwright-core").Page} page
+ */
+export async function watch(page) {
+  const log = { console: /** @type {string[]} */ ([]), dialogs: /** @type {string[]} */ ([]),
+    errors: /** @type {string[]} */ ([]) };
+  page.on("console", (msg) => log.console.push(`${msg.type()}: ${msg.text()}`));
+  page.on("pageerror", (err) => log.errors.push(String(err)));
+  // The page must run under the server's CSP: report any violation loudly.
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+    });
+  });
+  page.on("dialog", (dialog) => {
+    log.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.e2e = log;
+  return log;
+}
+
+/** @param {import("playwright-core").Page} page */
+export function assertQuiet(page) {
+  assert.deepEqual(page.e2e.dialogs, [], "no dialog may pop up");
+  assert.deepEqual(page.e2e.errors, [], "no uncaught error in the page");
+  assert.deepEqual(page.e2e.console.filter((l) => /CSP violation|Content Security Policy/.test(l)), [],
+    "nothing blocked by the Content-Security-Policy");
+}
+
+/**
+ * Opens the page in a new browser context (a new user) and signs in.
+ * @param {import("playwright-core").Browser} browser
+ * @param {string} name
+ * @param {{viewport?: {width: number, height: number}, query?: string}} [options]
+ */
+export async function signIn(browser, name, options = {}) {
+  const context = await browser.newContext({ viewport: options.viewport ?? VIEWPORT });
+  const page = await openPage(context, options.query);
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Display name").press("Enter");
+  await page.locator("#channel-list .channel-row").first().waitFor({ timeout: 10_000 });
+  return { context, page, name };
+}
+
+/**
+ * Another tab of the same browser context (same localStorage: same user).
+ * @param {import("playwright-core").BrowserContext} context
+ * @param {string} [query]
+ */
+export async function openPage(context, query = "") {
+  const page = await context.newPage();
+  await watch(page);
+  await page.goto(`${BASE_URL}/${query}`);
+  return page;
+}
+
+/**
+ * @param {import("playwright-core").Page} page
+ * @param {string} channelName
+ */
+export function channelRow(page, channelName) {
+  return page.locator("#channel-list .channel-row").filter({
+    has: page.locator(".channel-name", { hasText: new RegExp(`^${channelName}$`) }),
+  });
+}
+
+/**
+ * Clicks a channel in the sidebar; resolves with performance.now() in the page just before.
+ * @param {import("playwright-core").Page} page
+ * @param {string} channelName
+ */
+export async function clickChannel(page, channelName) {
+  await channelRow(page, channelName).click();
+}
+
+/**
+ * Waits until the voice bar shows a state, and checks its dot colour and label.
+ * @param {import("playwright-core").Page} page
+ * @param {"yellow"|"green"|"red"} state
+ * @param {string} label
+ */
+export async function expectBar(page, state, label, timeout = 15_000) {
+  await page.waitForFunction(
+    ([state, label]) => {
+      const bar = document.getElementById("voice-bar");
+      return bar && !bar.hidden && bar.dataset.state === state
+        && document.getElementById("voice-label")?.textContent === label;
+    },
+    [state, label],
+    { timeout },
+  ).catch(async (err) => {
+    throw new Error(`voice bar never showed ${state} "${label}"; it shows ${JSON.stringify(await barState(page))}\n${err.message}`);
+  });
+  const now = await barState(page);
+  assert.equal(now.dot, COLORS[state], `the dot is ${state}`);
+  assert.equal(now.label, label);
+  assert.equal(now.live, "polite", "the label is announced");
+  assert.equal(now.leave, true, "the Leave button is there in every state");
+}
+
+/** @param {import("playwright-core").Page} page */
+export function barState(page) {
+  return page.evaluate(() => {
+    const bar = /** @type {HTMLElement} */ (document.getElementById("voice-bar"));
+    const label = /** @type {HTMLElement} */ (document.getElementById("voice-label"));
+    const dot = /** @type {HTMLElement} */ (document.getElementById("voice-dot"));
+    const leave = [...bar.querySelectorAll("button")].some((b) => b.getAttribute("aria-label") === "Leave"
+      && b.getClientRects().length > 0);
+    return {
+      hidden: bar.hidden,
+      state: bar.dataset.state,
+      label: label.textContent,
+      live: label.getAttribute("aria-live"),
+      dot: getComputedStyle(dot).backgroundColor,
+      leave,
+    };
+  });
+}
+
+/**
+ * Names listed under each channel in the sidebar: {"General": ["Alice", ...], ...}.
+ * @param {import("playwright-core").Page} page
+ */
+export function sidebar(page) {
+  return page.evaluate(() => {
+    /** @type {Record<string, string[]>} */
+    const out = {};
+    for (const li of document.querySelectorAll("#channel-list > .channel")) {
+      const name = li.querySelector(".channel-name")?.textContent ?? "";
+      out[name] = [...li.querySelectorAll(".member-name")].map((n) => n.textContent ?? "");
+    }
+    return out;
+  });
+}
+
+/**
+ * Waits until `predicate(sidebar)` holds on the page.
+ * @param {import("playwright-core").Page} page
+ * @param {(s: Record<string, string[]>) => boolean} predicate
+ * @param {string} what
+ */
+export async function waitForSidebar(page, predicate, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = {};
+  while (Date.now() < deadline) {
+    last = await sidebar(page);
+    if (predicate(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`sidebar never showed ${what}; it shows ${JSON.stringify(last)}`);
+}
+
+/** How often a name is listed under a channel. */
+export function count(side, channel, name) {
+  return (side[channel] ?? []).filter((n) => n === name).length;
+}
+
+/**
+ * Waits until every peer connection of the page's room is `connected` (and there are `n`).
+ * @param {import("playwright-core").Page} page
+ * @param {number} n
+ */
+export async function waitForPeersConnected(page, n, timeout = 20_000) {
+  await page.waitForFunction(
+    (n) => {
+      const room = window.__voice;
+      if (!room || room.peers.size !== n) return false;
+      return [...room.peers.values()].every((p) => p.pc.connectionState === "connected");
+    },
+    n,
+    { timeout, polling: 50 },
+  ).catch(async (err) => {
+    const states = await page.evaluate(() => window.__voice
+      ? [...window.__voice.peers.values()].map((p) => [p.userId, p.pc.connectionState, p.failure])
+      : null);
+    throw new Error(`peer connections never all connected: ${JSON.stringify(states)}\n${err.message}`);
+  });
+}
+
+/**
+ * Inbound audio packets received so far over every peer connection of the page.
+ * @param {import("playwright-core").Page} page
+ */
+export function packetsReceived(page) {
+  return page.evaluate(async () => {
+    let total = 0;
+    for (const peer of window.__voice.peers.values()) {
+      const stats = await peer.pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "audio") total += s.packetsReceived ?? 0;
+      });
+    }
+    return total;
+  });
+}
+
+/** @param {import("playwright-core").Page} page @param {string} file */
+export async function screenshot(page, file) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.setViewportSize(VIEWPORT);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, file) });
+}
+
+/**
+ * Leaves cleanly from every open page (so the next test starts with empty channels), then
+ * closes the browser.
+ * @param {import("playwright-core").Browser | undefined} browser
+ */
+export async function closeBrowser(browser) {
+  if (!browser) return;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      await page.evaluate(() => window.__voice?.leave()).catch(() => {});
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await browser.close().catch(() => {});
+}
+
+/**
+ * Starts Debian's coturn on loopback (test-only settings, TOOLCHAIN.md) and waits for its port.
+ * @param {{port: number, secret: string}} options
+ * @returns {Promise<{url: string, stop: () => Promise<void>, log: () => string}>}
+ */
+export async function startCoturn({ port, secret }) {
+  const dir = mkdtempSync(path.join(tmpdir(), "cv-coturn-"));
+  let output = "";
+  const child = spawn("turnserver", [
+    "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
+    `--min-port=${port + 40000}`, `--max-port=${port + 40040}`, "--realm=e2e.test",
+    "--use-auth-secret", `--static-auth-secret=${secret}`, "--fingerprint", "--no-tls", "--no-dtls",
+    "--no-cli", "--no-multicast-peers", "--allow-loopback-peers", "--log-file=stdout", "--simple-log",
+    `--userdb=${path.join(dir, "turndb")}`, `--pidfile=${path.join(dir, "turnserver.pid")}`,
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d) => { output += d; });
+  child.stderr.on("data", (d) => { output += d; });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`coturn exited: ${output.slice(-2000)}`);
+    const ss = spawnSync("ss", ["-Hlun", `sport = :${port}`], { encoding: "utf8" });
+    if (ss.stdout?.trim()) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`coturn did not listen on ${port}: ${output.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url: `turn:127.0.0.1:${port}?transport=udp`, stop, log: () => output };
+}

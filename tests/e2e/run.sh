@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end browser tests: Chromium (playwright-core) against `wrangler dev`, all inside a
+# network namespace that has only loopback, so WebRTC gathers 127.0.0.1 candidates and nothing
+# leaves the machine. Usage: bash tests/e2e/run.sh [test files...]   (as root)
+# Environment: E2E_PORT (8787), E2E_SCREENSHOT_DIR (docs/screenshots), E2E_KEEP_LOGS=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+# shellcheck source=../../scripts/env.sh
+source scripts/env.sh
+
+fail() { echo "e2e: $*" >&2; exit 1; }
+
+if [ -z "${CV_E2E_IN_NETNS:-}" ]; then
+  # Outside the namespace: check the tools (a missing one is a failure, never a skip), build
+  # while the package registries are reachable, then re-enter this script in a fresh namespace.
+  for tool in unshare ip ss curl node setsid turnserver; do
+    command -v "$tool" >/dev/null || fail "missing tool: $tool"
+  done
+  CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  [ -x "$CHROMIUM" ] || fail "missing Chromium at $CHROMIUM (apt-get install chromium)"
+  [ -d node_modules/playwright-core ] || fail "missing node_modules/playwright-core (npm ci)"
+  [ -x node_modules/.bin/wrangler ] || fail "missing node_modules/.bin/wrangler (npm ci)"
+  echo "e2e: building the worker"
+  bash scripts/build.sh >/dev/null || fail "scripts/build.sh failed"
+  export CV_E2E_IN_NETNS=1
+  exec unshare -n -- bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+# Inside the namespace: loopback only.
+ip link set lo up
+[ "$(ip -o link show | grep -vc ': lo:')" = 0 ] || fail "the namespace has more than loopback"
+
+PORT="${E2E_PORT:-8787}"
+BASE_URL="http://127.0.0.1:$PORT"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/cv-e2e.XXXXXX")"
+LOG="$WORK/wrangler.log"
+wrangler_pid=""
+node_pid=""
+
+# Stops a process group we started (setsid made each child the leader of its own group).
+stop_group() {
+  local pid="$1"
+  [ -n "$pid" ] || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 -- "-$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_group "$node_pid"
+  stop_group "$wrangler_pid"
+  if [ "$status" != 0 ] && [ -f "$LOG" ]; then
+    echo "e2e: last lines of the wrangler log ($LOG):" >&2
+    tail -n 40 "$LOG" >&2 || true
+  fi
+  if [ -z "${E2E_KEEP_LOGS:-}" ] && [ "$status" = 0 ]; then rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "e2e: starting wrangler dev on $BASE_URL (log: $LOG)"
+# An empty env file instead of a developer's .dev.vars: the run depends on nothing local.
+: >"$WORK/e2e.env"
+setsid npx wrangler dev --port "$PORT" --ip 127.0.0.1 \
+  --env-file "$WORK/e2e.env" \
+  --var AUTH_SECRET:e2e-only-secret-0123456789abcdef0123456789abcdef \
+  --var RECONNECT_GRACE_SECS:2 \
+  --persist-to "$WORK/state" \
+  --show-interactive-dev-session=false \
+  >"$LOG" 2>&1 </dev/null &
+wrangler_pid=$!
+
+ready=""
+for _ in $(seq 1 360); do
+  if curl -fsS --max-time 2 "$BASE_URL/api/health" >/dev/null 2>&1; then ready=1; break; fi
+  kill -0 "$wrangler_pid" 2>/dev/null || fail "wrangler dev exited before it was ready"
+  sleep 0.5
+done
+[ -n "$ready" ] || fail "wrangler dev was not ready after 180 s"
+echo "e2e: server ready: $(curl -fsS "$BASE_URL/api/health")"
+
+if [ "$#" -gt 0 ]; then files=("$@"); else files=(tests/e2e/*.test.mjs); fi
+set +e
+E2E_BASE_URL="$BASE_URL" setsid node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}" &
+node_pid=$!
+wait "$node_pid"
+status=$?
+node_pid=""
+set -e
+exit "$status"
