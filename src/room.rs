@@ -261,7 +261,11 @@ impl VoiceRoom {
     /// A socket closed by its client: a clean close is a leave, anything else starts the grace
     /// period (the member stays listed until the alarm, unless they come back).
     async fn closed(&self, ws: WebSocket, code: usize) -> worker::Result<()> {
-        let Some(mut att) = attachment(&ws) else { return Ok(()) };
+        let Some(mut att) = attachment(&ws) else {
+            // Our own close, echoed back: finish the handshake so the client is not left waiting.
+            let _ = ws.close(Some(close::NORMAL), Some("closed"));
+            return Ok(());
+        };
         let mut loaded = self.load().await?;
         let (user_id, session_id) = (att.entry.member.id.clone(), att.entry.session_id.clone());
         close_socket(&ws, &mut att, close::NORMAL, "closed");
