@@ -107,9 +107,36 @@ impl Presence {
         self.entries.iter().map(|e| e.member.clone()).collect()
     }
 
-    /// Entries without a socket: the part of presence that lives in storage.
-    pub fn in_grace(&self) -> Vec<Entry> {
-        self.entries.iter().filter(|e| matches!(e.link, Link::Grace { .. })).cloned().collect()
+    /// Rebuilds the set after the object woke up: `live` from the open sockets' attachments,
+    /// `stored` from storage. A stored live entry with no socket any more lost it without a
+    /// close event (the runtime restarted): it gets the grace period from `now`, like any drop.
+    pub fn restore(live: Vec<Entry>, stored: Vec<Entry>, now: Millis, timing: Timing) -> Self {
+        let mut entries = live;
+        for mut entry in stored {
+            if entries.iter().any(|e| e.member.id == entry.member.id) {
+                continue;
+            }
+            if let Link::Live { .. } = entry.link {
+                entry.link = Link::Grace { deadline: now + timing.grace_ms };
+            }
+            entries.push(entry);
+        }
+        Presence::new(entries)
+    }
+
+    /// What storage keeps: every entry, with live ones' `last_seen` left out so that signs of
+    /// life (which the socket attachments track) never cause a write.
+    pub fn stored_form(&self) -> Vec<Entry> {
+        self.entries
+            .iter()
+            .cloned()
+            .map(|mut e| {
+                if let Link::Live { .. } = e.link {
+                    e.link = Link::Live { last_seen: 0 };
+                }
+                e
+            })
+            .collect()
     }
 
     /// Decides a join without changing anything (the room checks this before it asks the user's
@@ -353,10 +380,27 @@ mod tests {
     }
 
     #[test]
-    fn in_grace_lists_only_socketless_entries() {
+    fn stored_form_ignores_signs_of_life() {
         let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+        let before = p.stored_form();
+        let mut later = p.clone();
+        for e in &mut later.entries {
+            e.link = Link::Live { last_seen: 20_000 };
+        }
+        assert_eq!(later.stored_form(), before, "a newer last_seen is not a change to store");
         p.drop_link("bob", "b1", 5, T);
-        let grace: Vec<_> = p.in_grace().into_iter().map(|e| e.member.id).collect();
-        assert_eq!(grace, ["bob"]);
+        assert_ne!(p.stored_form(), before, "a drop is");
+    }
+
+    #[test]
+    fn restore_gives_members_who_lost_their_socket_the_grace_period() {
+        let p = with(&[("alice", "s1"), ("bob", "b1")]);
+        let stored = p.stored_form();
+        let alice_live = p.get("alice").cloned().unwrap();
+        // After a restart only alice's socket is back.
+        let restored = Presence::restore(vec![alice_live.clone()], stored, 50_000, T);
+        assert_eq!(restored.get("alice"), Some(&alice_live));
+        assert_eq!(restored.get("bob").unwrap().link, Link::Grace { deadline: 50_000 + T.grace_ms });
+        assert_eq!(ids(&restored), ["alice", "bob"]);
     }
 }

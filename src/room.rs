@@ -1,8 +1,9 @@
 //! The `VoiceRoom` Durable Object: one per channel (`idFromName(channel_id)`). It holds the
 //! channel's hibernatable WebSockets, relays signals to one peer with a server-set `from`, and
 //! keeps presence. Nothing that matters lives only in memory: each live member is its socket's
-//! attachment, members in their grace period are in storage under `grace`, and one storage alarm
-//! is always set to the earliest heartbeat or grace deadline. The rules are in `presence.rs`;
+//! attachment (with its last sign of life), every entry is also in storage under `presence` (so
+//! members in their grace period, and members whose sockets vanished in a runtime restart, are
+//! known), and one storage alarm is always set to the earliest heartbeat or grace deadline. The rules are in `presence.rs`;
 //! this file reads state, calls them and performs the effects.
 
 use std::cell::{Cell, RefCell};
@@ -33,7 +34,9 @@ extern "C" {
     fn get_web_socket_auto_response_timestamp(this: &RawState, ws: &worker::web_sys::WebSocket) -> Option<js_sys::Date>;
 }
 
-const GRACE_KEY: &str = "grace";
+/// Every presence entry (live ones without their last sign of life): lets the room notice members
+/// whose sockets vanished without a close event, e.g. when the runtime restarted.
+const PRESENCE_KEY: &str = "presence";
 const CHANNEL_KEY: &str = "channel";
 
 /// A socket's attachment: the presence entry it holds. Survives hibernation.
@@ -71,7 +74,7 @@ pub struct EvictRequest {
 struct Loaded {
     presence: Presence,
     sockets: Vec<(WebSocket, Attachment)>,
-    grace_before: Vec<Entry>,
+    stored_before: Vec<Entry>,
 }
 
 impl Loaded {
@@ -210,6 +213,7 @@ impl DurableObject for VoiceRoom {
                     att.entry.link = Link::Live { last_seen: now_ms() };
                     let _ = ws.serialize_attachment(&att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
+                    self.persist(&loaded).await?;
                     self.notify_lobby(&loaded.presence).await;
                 } else {
                     self.touch(&ws, &mut att);
@@ -327,20 +331,21 @@ impl VoiceRoom {
             entries.push(entry);
             sockets.push((ws, att));
         }
-        let grace_before: Vec<Entry> = self.state.storage().get(GRACE_KEY).await?.unwrap_or_default();
-        entries.extend(grace_before.iter().cloned());
-        Ok(Loaded { presence: Presence::new(entries), sockets, grace_before })
+        let stored_before: Vec<Entry> = self.state.storage().get(PRESENCE_KEY).await?.unwrap_or_default();
+        let presence = Presence::restore(entries, stored_before.clone(), now_ms(), self.timing());
+        Ok(Loaded { presence, sockets, stored_before })
     }
 
-    /// Writes the grace entries if they changed and sets the alarm to the earliest deadline.
+    /// Stores presence if it changed (membership, state, grace) and sets the alarm to the earliest
+    /// deadline.
     async fn persist(&self, loaded: &Loaded) -> worker::Result<()> {
         let storage = self.state.storage();
-        let grace = loaded.presence.in_grace();
-        if grace != loaded.grace_before {
-            if grace.is_empty() {
-                storage.delete(GRACE_KEY).await?;
+        let stored = loaded.presence.stored_form();
+        if stored != loaded.stored_before {
+            if stored.is_empty() {
+                storage.delete(PRESENCE_KEY).await?;
             } else {
-                storage.put(GRACE_KEY, &grace).await?;
+                storage.put(PRESENCE_KEY, &stored).await?;
             }
         }
         let current = storage.get_alarm().await?;
