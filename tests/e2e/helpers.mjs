@@ -1,13 +1,18 @@
 // Shared fixtures of the end-to-end tests: Debian's Chromium through playwright-core, signed-in
-// users, and readers of the page's state. Run them with tests/e2e/run.sh (it starts the server
-// inside a loopback-only network namespace and sets E2E_BASE_URL).
+// users, readers of the page's state, and extra servers (another wrangler dev with its own
+// --vars, coturn). Run them with tests/e2e/run.sh (it starts the main server inside a
+// loopback-only network namespace and sets E2E_BASE_URL and E2E_AUTH_SECRET).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CONF as COTURN_CONF, startCoturn } from "../turn/coturn.mjs";
+
+// The repository's coturn with its own turnserver.conf (tests/turn/coturn.mjs).
+export { startCoturn };
 
 export const BASE_URL = process.env.E2E_BASE_URL ?? "http://127.0.0.1:8787";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -34,10 +39,16 @@ export const CHROMIUM_ARGS = [
   "--allow-loopback-in-peer-connection",
 ];
 
-export function launch() {
+/**
+ * @param {{askForMicrophone?: boolean}} [options]  `askForMicrophone`: no automatic "Allow" —
+ *   headless Chromium then refuses the microphone (NotAllowedError), as a person clicking "Block".
+ */
+export function launch(options = {}) {
+  const args = options.askForMicrophone ? CHROMIUM_ARGS.filter((a) => a !== "--use-fake-ui-for-media-stream")
+    : CHROMIUM_ARGS;
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args,
     timeout: 30_000,
   });
 }
@@ -83,11 +94,12 @@ export function assertQuiet(page) {
  * Opens the page in a new browser context (a new user) and signs in.
  * @param {import("playwright-core").Browser} browser
  * @param {string} name
- * @param {{viewport?: {width: number, height: number}, query?: string}} [options]
+ * @param {{viewport?: {width: number, height: number}, query?: string, base?: string,
+ *   beforeLoad?: (page: import("playwright-core").Page) => Promise<void>}} [options]
  */
 export async function signIn(browser, name, options = {}) {
   const context = await browser.newContext({ viewport: options.viewport ?? VIEWPORT });
-  const page = await openPage(context, options.query);
+  const page = await openPage(context, options.query, options.base, options.beforeLoad);
   await page.getByLabel("Display name").fill(name);
   await page.getByLabel("Display name").press("Enter");
   await page.locator("#channel-list .channel-row").first().waitFor({ timeout: 10_000 });
@@ -98,11 +110,14 @@ export async function signIn(browser, name, options = {}) {
  * Another tab of the same browser context (same localStorage: same user).
  * @param {import("playwright-core").BrowserContext} context
  * @param {string} [query]
+ * @param {string} [base]  another server's URL (startWorker) instead of run.sh's
+ * @param {(page: import("playwright-core").Page) => Promise<void>} [beforeLoad]  e.g. clock.install
  */
-export async function openPage(context, query = "") {
+export async function openPage(context, query = "", base = BASE_URL, beforeLoad = undefined) {
   const page = await context.newPage();
   await watch(page);
-  await page.goto(`${BASE_URL}/${query}`);
+  if (beforeLoad) await beforeLoad(page);
+  await page.goto(`${base}/${query}`);
   return page;
 }
 
@@ -148,6 +163,7 @@ export async function expectBar(page, state, label, timeout = 15_000) {
   assert.equal(now.label, label);
   assert.equal(now.live, "polite", "the label is announced");
   assert.equal(now.leave, true, "the Leave button is there in every state");
+  assert.equal(now.truncated, false, "the label is readable in full");
 }
 
 /** @param {import("playwright-core").Page} page */
@@ -165,6 +181,7 @@ export function barState(page) {
       live: label.getAttribute("aria-live"),
       dot: getComputedStyle(dot).backgroundColor,
       leave,
+      truncated: label.scrollWidth > label.clientWidth,
     };
   });
 }
@@ -217,13 +234,13 @@ export async function waitForPeersConnected(page, n, timeout = 20_000) {
     (n) => {
       const room = window.__voice;
       if (!room || room.peers.size !== n) return false;
-      return [...room.peers.values()].every((p) => p.pc.connectionState === "connected");
+      return [...room.peers.values()].every((p) => p.state === "connected" && p.pc.connectionState === "connected");
     },
     n,
     { timeout, polling: 50 },
   ).catch(async (err) => {
     const states = await page.evaluate(() => window.__voice
-      ? [...window.__voice.peers.values()].map((p) => [p.userId, p.pc.connectionState, p.failure])
+      ? [...window.__voice.peers.values()].map((p) => [p.userId, p.state, p.pc.connectionState, p.failure])
       : null);
     throw new Error(`peer connections never all connected: ${JSON.stringify(states)}\n${err.message}`);
   });
@@ -269,23 +286,104 @@ export async function closeBrowser(browser) {
   await browser.close().catch(() => {});
 }
 
+/** The AUTH_SECRET run.sh gives the main worker; extra workers use it too. */
+export const AUTH_SECRET = process.env.E2E_AUTH_SECRET ?? "e2e-only-secret-0123456789abcdef0123456789abcdef";
+
 /**
- * Starts Debian's coturn on loopback (test-only settings, TOOLCHAIN.md) and waits for its port.
- * @param {{port: number, secret: string}} options
+ * The repository's wrangler.toml for a worker that run.sh has built already: no `[build]` (two
+ * builds at once would write build/ under the running main worker), absolute paths.
+ */
+function prebuiltConfig() {
+  const lines = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").split("\n");
+  const out = [];
+  let inBuild = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]/.test(line);
+    if (inBuild) continue;
+    out.push(line
+      .replace(/^main\s*=\s*"([^"]+)"/, (_, p) => `main = ${JSON.stringify(path.join(ROOT, p))}`)
+      .replace(/^directory\s*=\s*"([^"]+)"/, (_, p) => `directory = ${JSON.stringify(path.join(ROOT, p))}`));
+  }
+  return out.join("\n");
+}
+
+/**
+ * Starts another `wrangler dev` (same build, its own port, state and `--var`s) for tests that
+ * need a differently configured server, e.g. TURN. Call `stop()` in a `finally`/`after`.
+ * @param {{port: number, vars: Record<string, string | number>}} options
  * @returns {Promise<{url: string, stop: () => Promise<void>, log: () => string}>}
  */
-export async function startCoturn({ port, secret }) {
+export async function startWorker({ port, vars }) {
+  const dir = mkdtempSync(path.join(tmpdir(), "cv-worker-"));
+  writeFileSync(path.join(dir, "e2e.env"), "");
+  writeFileSync(path.join(dir, "wrangler.toml"), prebuiltConfig());
+  const all = { AUTH_SECRET, RECONNECT_GRACE_SECS: 2, ...vars };
+  const args = ["wrangler", "dev", "--config", path.join(dir, "wrangler.toml"), "--port", String(port), "--ip", "127.0.0.1",
+    "--env-file", path.join(dir, "e2e.env"), "--persist-to", path.join(dir, "state"),
+    "--show-interactive-dev-session=false",
+    ...Object.entries(all).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
+  let output = "";
+  // Its own process group, so stopping it also stops workerd; run.sh stops the groups listed in
+  // E2E_RUN_DIR if a test dies before it could.
+  const child = spawn("npx", args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const pgidFile = process.env.E2E_RUN_DIR ? path.join(process.env.E2E_RUN_DIR, `worker-${port}.pgid`) : null;
+  if (pgidFile) writeFileSync(pgidFile, String(child.pid));
+  child.stdout.on("data", (d) => { output = (output + d).slice(-100_000); });
+  child.stderr.on("data", (d) => { output = (output + d).slice(-100_000); });
+  // A worker a failed test could not stop must not keep the test file alive (run.sh stops it).
+  child.unref();
+  child.stdout.unref();
+  child.stderr.unref();
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const killGroup = (/** @type {NodeJS.Signals} */ signal) => {
+    try { process.kill(-child.pid, signal); } catch { /* the group is gone */ }
+  };
+  const stop = async () => {
+    killGroup("SIGTERM");
+    if (child.exitCode === null && child.signalCode === null) {
+      const timer = setTimeout(() => killGroup("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    killGroup("SIGKILL"); // whatever of workerd outlived wrangler
+    if (pgidFile) rmSync(pgidFile, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`wrangler dev exited: ${output.slice(-3000)}`);
+    }
+    try {
+      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) break;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev on ${port} was not ready after 60 s: ${output.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { url, stop, log: () => output };
+}
+
+/**
+ * Starts coturn again on a port it used before (so the worker's TURN_URL still points at it),
+ * with the same switches as tests/turn/coturn.mjs.
+ * @param {{port: number, secret: string}} options
+ */
+export async function restartCoturnOn({ port, secret }) {
   const dir = mkdtempSync(path.join(tmpdir(), "cv-coturn-"));
   let output = "";
-  const child = spawn("turnserver", [
-    "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
-    `--min-port=${port + 40000}`, `--max-port=${port + 40040}`, "--realm=e2e.test",
-    "--use-auth-secret", `--static-auth-secret=${secret}`, "--fingerprint", "--no-tls", "--no-dtls",
-    "--no-cli", "--no-multicast-peers", "--allow-loopback-peers", "--log-file=stdout", "--simple-log",
-    `--userdb=${path.join(dir, "turndb")}`, `--pidfile=${path.join(dir, "turnserver.pid")}`,
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
+  const child = spawn("stdbuf", ["-oL", "-eL", "turnserver", "-c", COTURN_CONF, `--static-auth-secret=${secret}`,
+    "--realm=cromulent.test", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${port}`,
+    "--min-port=49160", "--max-port=49200", "--allow-loopback-peers", "--verbose", "--no-tls", "--no-dtls",
+    `--userdb=${path.join(dir, "turndb")}`, `--pidfile=${path.join(dir, "turn.pid")}`],
+  { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d) => { output = (output + d).slice(-200_000); });
+  child.stderr.on("data", (d) => { output = (output + d).slice(-200_000); });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -307,5 +405,94 @@ export async function startCoturn({ port, secret }) {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url: `turn:127.0.0.1:${port}?transport=udp`, stop, log: () => output };
+  return { port, url: `turn:127.0.0.1:${port}?transport=udp`, stop, log: () => output };
+}
+
+/**
+ * What one member looks like on a page, in the sidebar row and in the tile (null when absent):
+ * the mute/deafen icons (by accessible name), the speaking ring, the connection badge.
+ * @param {import("playwright-core").Page} page
+ * @param {string} name
+ */
+export function memberView(page, name) {
+  return page.evaluate((name) => {
+    /** @param {Element | null | undefined} node */
+    const read = (node) => {
+      if (!node) return null;
+      const badge = /** @type {HTMLElement | null} */ (node.querySelector("[data-peer-badge]"));
+      return {
+        muted: node.querySelector('[role="img"][aria-label="Muted"]') !== null,
+        deafened: node.querySelector('[role="img"][aria-label="Deafened"]') !== null,
+        speaking: node.querySelector(".avatar.is-speaking") !== null,
+        peer: badge?.dataset.state ?? null,
+        tooltip: badge?.dataset.tooltip ?? null,
+      };
+    };
+    const row = [...document.querySelectorAll("#channel-list .member")]
+      .find((li) => li.querySelector(".member-name")?.textContent === name);
+    const tile = [...document.querySelectorAll("#tiles .tile")]
+      .find((li) => li.querySelector(".tile-name")?.textContent === name);
+    return { sidebar: read(row), tile: read(tile) };
+  }, name);
+}
+
+/**
+ * Waits until `predicate(memberView)` holds.
+ * @param {import("playwright-core").Page} page
+ * @param {string} name
+ * @param {(v: Awaited<ReturnType<typeof memberView>>) => boolean} predicate
+ * @param {string} what
+ */
+export async function waitForMember(page, name, predicate, what, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  while (Date.now() < deadline) {
+    last = await memberView(page, name);
+    if (predicate(last)) return last;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${name} never showed ${what}; shows ${JSON.stringify(last)}`);
+}
+
+/**
+ * Records the JSON messages the page sends on its voice sockets (call before joining).
+ * @param {import("playwright-core").Page} page
+ * @returns {{at: number, msg: any}[]}
+ */
+export function recordSent(page) {
+  /** @type {{at: number, msg: any}[]} */
+  const sent = [];
+  page.on("websocket", (ws) => {
+    if (!ws.url().includes("/voice")) return;
+    ws.on("framesent", (frame) => {
+      const text = String(frame.payload);
+      if (text.startsWith("{")) sent.push({ at: Date.now(), msg: JSON.parse(text) });
+    });
+  });
+  return sent;
+}
+
+/**
+ * The candidate types of the selected pair of every peer connection of the page.
+ * @param {import("playwright-core").Page} page
+ */
+export function selectedPairs(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const peer of window.__voice.peers.values()) {
+      const stats = await peer.pc.getStats();
+      let pair = null;
+      stats.forEach((s) => { if (s.type === "transport" && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
+      out.push(pair ? { local: stats.get(pair.localCandidateId)?.candidateType,
+        remote: stats.get(pair.remoteCandidateId)?.candidateType } : null);
+    }
+    return out;
+  });
+}
+
+/** The median of some numbers. @param {number[]} values */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
 }

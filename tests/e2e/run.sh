@@ -3,6 +3,8 @@
 # network namespace that has only loopback, so WebRTC gathers 127.0.0.1 candidates and nothing
 # leaves the machine. Usage: bash tests/e2e/run.sh [test files...]   (as root)
 # Environment: E2E_PORT (8787), E2E_SCREENSHOT_DIR (docs/screenshots), E2E_KEEP_LOGS=1.
+# Tests that need another configuration (TURN) start their own wrangler dev on 8788/8789 and
+# coturn (helpers.mjs: startWorker, startCoturn), inside the same namespace.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -15,7 +17,7 @@ fail() { echo "e2e: $*" >&2; exit 1; }
 if [ -z "${CV_E2E_IN_NETNS:-}" ]; then
   # Outside the namespace: check the tools (a missing one is a failure, never a skip), build
   # while the package registries are reachable, then re-enter this script in a fresh namespace.
-  for tool in unshare ip ss curl node setsid turnserver; do
+  for tool in unshare ip ss curl node setsid stdbuf turnserver; do
     command -v "$tool" >/dev/null || fail "missing tool: $tool"
   done
   CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
@@ -33,6 +35,7 @@ ip link set lo up
 [ "$(ip -o link show | grep -vc ': lo:')" = 0 ] || fail "the namespace has more than loopback"
 
 PORT="${E2E_PORT:-8787}"
+AUTH_SECRET="e2e-only-secret-0123456789abcdef0123456789abcdef"
 BASE_URL="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cv-e2e.XXXXXX")"
 LOG="$WORK/wrangler.log"
@@ -55,6 +58,10 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   stop_group "$node_pid"
+  # Extra workers a test started (helpers.mjs startWorker) and could not stop itself.
+  for pgid_file in "$WORK"/*.pgid; do
+    [ -f "$pgid_file" ] && stop_group "$(cat "$pgid_file")"
+  done
   stop_group "$wrangler_pid"
   if [ "$status" != 0 ] && [ -f "$LOG" ]; then
     echo "e2e: last lines of the wrangler log ($LOG):" >&2
@@ -72,7 +79,7 @@ echo "e2e: starting wrangler dev on $BASE_URL (log: $LOG)"
 : >"$WORK/e2e.env"
 setsid npx wrangler dev --port "$PORT" --ip 127.0.0.1 \
   --env-file "$WORK/e2e.env" \
-  --var AUTH_SECRET:e2e-only-secret-0123456789abcdef0123456789abcdef \
+  --var "AUTH_SECRET:$AUTH_SECRET" \
   --var RECONNECT_GRACE_SECS:2 \
   --persist-to "$WORK/state" \
   --show-interactive-dev-session=false \
@@ -90,7 +97,7 @@ echo "e2e: server ready: $(curl -fsS "$BASE_URL/api/health")"
 
 if [ "$#" -gt 0 ]; then files=("$@"); else files=(tests/e2e/*.test.mjs); fi
 set +e
-E2E_BASE_URL="$BASE_URL" setsid node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}" &
+E2E_BASE_URL="$BASE_URL" E2E_AUTH_SECRET="$AUTH_SECRET" E2E_RUN_DIR="$WORK" setsid node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}" &
 node_pid=$!
 wait "$node_pid"
 status=$?
