@@ -55,9 +55,11 @@ struct RosterUpdate<'a> {
     members: &'a [Member],
 }
 
+/// A seat in a channel, held by one socket (session) of the user.
 #[derive(Serialize)]
-struct ChannelRef<'a> {
+struct Seat<'a> {
     channel_id: &'a str,
+    session_id: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -154,8 +156,9 @@ impl DurableObject for VoiceRoom {
                 let mut loaded = self.load().await?;
                 let user_id = att.entry.member.id.clone();
                 if loaded.presence.get(&user_id).is_some_and(|e| e.session_id == att.entry.session_id) {
-                    loaded.presence.remove(&user_id);
-                    self.after_removal(&mut loaded, &[user_id], true).await?;
+                    if let Some(entry) = loaded.presence.remove(&user_id) {
+                        self.after_removal(&mut loaded, &[entry], true).await?;
+                    }
                 }
                 return Ok(());
             }
@@ -222,8 +225,8 @@ impl DurableObject for VoiceRoom {
             ClientMsg::Leave => {
                 let mut loaded = self.load().await?;
                 close_socket(&ws, &mut att, close::NORMAL, "left");
-                if loaded.presence.remove(&user_id).is_some() {
-                    self.after_removal(&mut loaded, &[user_id], true).await?;
+                if let Some(entry) = loaded.presence.remove(&user_id) {
+                    self.after_removal(&mut loaded, &[entry], true).await?;
                 }
             }
         }
@@ -250,12 +253,11 @@ impl DurableObject for VoiceRoom {
                 }
             }
         }
-        let evicted: Vec<String> = sweep.evicted.into_iter().map(|e| e.member.id).collect();
-        if evicted.is_empty() {
+        if sweep.evicted.is_empty() {
             self.persist(&loaded).await?;
         } else {
-            console_log!("room: {} member(s) evicted after the grace period", evicted.len());
-            self.after_removal(&mut loaded, &evicted, true).await?;
+            console_log!("room: {} member(s) evicted after the grace period", sweep.evicted.len());
+            self.after_removal(&mut loaded, &sweep.evicted, true).await?;
         }
         Response::ok("")
     }
@@ -278,8 +280,8 @@ impl VoiceRoom {
         if clean {
             // A clean close is a leave.
             let holds_entry = loaded.presence.get(&user_id).is_some_and(|e| e.session_id == session_id);
-            if holds_entry && loaded.presence.remove(&user_id).is_some() {
-                self.after_removal(&mut loaded, &[user_id], true).await?;
+            if let Some(entry) = loaded.presence.remove(&user_id).filter(|_| holds_entry) {
+                self.after_removal(&mut loaded, &[entry], true).await?;
             }
         } else if loaded.presence.drop_link(&user_id, &session_id, now_ms(), self.timing()) {
             // Still listed for the grace period; the alarm removes it unless it comes back.
@@ -396,8 +398,10 @@ impl VoiceRoom {
             return refuse(pair, refused);
         }
 
-        // One channel per user: take the user's seat from whichever channel held it.
-        match self.claim_user(user_id, channel_id).await {
+        // One channel per user: take the user's seat from whichever channel held it. The seat is
+        // claimed for this socket's session, so a late release by an older socket is ignored.
+        let session_id = crate::auth::random_id();
+        match self.claim_user(user_id, channel_id, &session_id).await {
             Ok(Some(previous)) if previous != channel_id => {
                 if let Err(err) = self.evict_elsewhere(&previous, user_id).await {
                     console_error!("room: moving a user out of {previous:?} failed: {err}");
@@ -414,7 +418,6 @@ impl VoiceRoom {
         // Other events may have run while we waited: decide on fresh state, with no await
         // between the decision and accepting the socket.
         let mut loaded = self.load().await?;
-        let session_id = crate::auth::random_id();
         let now = now_ms();
         let joined = match loaded.presence.join(user_id, name, presented, &session_id, now, max) {
             Ok(joined) => joined,
@@ -461,6 +464,7 @@ impl VoiceRoom {
     async fn evict_moved(&self, user_id: &str) -> worker::Result<()> {
         let mut loaded = self.load().await?;
         let Some(entry) = loaded.presence.remove(user_id) else { return Ok(()) };
+        let removed = [entry.clone()];
         if let Some(ws) = loaded.socket(user_id, &entry.session_id).cloned() {
             if let Some(mut att) = attachment(&ws) {
                 send(&ws, &ServerMsg::error(Reason::Moved, "you joined another channel"));
@@ -468,20 +472,20 @@ impl VoiceRoom {
             }
         }
         // The user's seat already belongs to the new channel: do not release it.
-        self.after_removal(&mut loaded, &[user_id.to_owned()], false).await
+        self.after_removal(&mut loaded, &removed, false).await
     }
 
     /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.
-    async fn after_removal(&self, loaded: &mut Loaded, user_ids: &[String], release: bool) -> worker::Result<()> {
-        for user_id in user_ids {
-            self.broadcast(&ServerMsg::MemberLeft { user_id }.to_json(), None);
+    async fn after_removal(&self, loaded: &mut Loaded, removed: &[Entry], release: bool) -> worker::Result<()> {
+        for entry in removed {
+            self.broadcast(&ServerMsg::MemberLeft { user_id: &entry.member.id }.to_json(), None);
         }
         self.persist(loaded).await?;
         self.notify_lobby(&loaded.presence).await;
         if release {
             let channel_id = self.channel_id().await?;
-            for user_id in user_ids {
-                if let Err(err) = self.release_user(user_id, &channel_id).await {
+            for entry in removed {
+                if let Err(err) = self.release_user(&entry.member.id, &channel_id, &entry.session_id).await {
                     console_error!("room: releasing a user's channel failed: {err}");
                 }
             }
@@ -505,15 +509,15 @@ impl VoiceRoom {
         }
     }
 
-    async fn claim_user(&self, user_id: &str, channel_id: &str) -> worker::Result<Option<String>> {
+    async fn claim_user(&self, user_id: &str, channel_id: &str, session_id: &str) -> worker::Result<Option<String>> {
         let stub = http::user_channel_stub(&self.env, user_id)?;
-        let claimed: Claimed = http::post_json(&stub, "/claim", &ChannelRef { channel_id }).await?;
+        let claimed: Claimed = http::post_json(&stub, "/claim", &Seat { channel_id, session_id }).await?;
         Ok(claimed.previous)
     }
 
-    async fn release_user(&self, user_id: &str, channel_id: &str) -> worker::Result<()> {
+    async fn release_user(&self, user_id: &str, channel_id: &str, session_id: &str) -> worker::Result<()> {
         let stub = http::user_channel_stub(&self.env, user_id)?;
-        http::post_json::<_, serde_json::Value>(&stub, "/release", &ChannelRef { channel_id }).await.map(|_| ())
+        http::post_json::<_, serde_json::Value>(&stub, "/release", &Seat { channel_id, session_id }).await.map(|_| ())
     }
 
     async fn evict_elsewhere(&self, channel_id: &str, user_id: &str) -> worker::Result<()> {

@@ -1,17 +1,19 @@
-//! The `UserChannel` Durable Object: one per user id, holding the one channel that user is in.
-//! A room asks it on every join (`claim`), learns which channel the user was in before and moves
-//! them out of it; a room that removes a member gives the seat back (`release`) only if it still
-//! holds it. One tiny object per user keeps the rule strict across tabs and devices without a
-//! global lock (see README: "One channel per user").
+//! The `UserChannel` Durable Object: one per user id, holding the one channel that user is in and
+//! the session (socket) that holds the seat. A room asks it on every join (`claim`), learns which
+//! channel the user was in before and moves them out of it; a room that removes a member gives
+//! the seat back (`release`) only if that very session still holds it — so a release that arrives
+//! after the user rejoined (same channel, new socket) or moved changes nothing. One tiny object
+//! per user keeps the rule strict across tabs and devices without a global lock (see README).
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, State};
 
-const KEY: &str = "channel";
+const KEY: &str = "seat";
 
-#[derive(Deserialize)]
-struct ChannelRef {
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
+struct Seat {
     channel_id: String,
+    session_id: String,
 }
 
 #[derive(Serialize)]
@@ -34,17 +36,15 @@ impl DurableObject for UserChannel {
         let storage = self.state.storage();
         match (req.method(), url.path()) {
             (Method::Post, "/claim") => {
-                let claim: ChannelRef = req.json().await?;
-                let previous: Option<String> = storage.get(KEY).await?;
-                if previous.as_deref() != Some(claim.channel_id.as_str()) {
-                    storage.put(KEY, &claim.channel_id).await?;
-                }
-                Response::from_json(&Claimed { previous })
+                let claim: Seat = req.json().await?;
+                let previous: Option<Seat> = storage.get(KEY).await?;
+                storage.put(KEY, &claim).await?;
+                Response::from_json(&Claimed { previous: previous.map(|seat| seat.channel_id) })
             }
             (Method::Post, "/release") => {
-                let release: ChannelRef = req.json().await?;
-                let current: Option<String> = storage.get(KEY).await?;
-                if current.as_deref() == Some(release.channel_id.as_str()) {
+                let release: Seat = req.json().await?;
+                let current: Option<Seat> = storage.get(KEY).await?;
+                if current.as_ref() == Some(&release) {
                     storage.delete(KEY).await?;
                 }
                 Response::from_json(&serde_json::json!({ "ok": true }))
