@@ -62,6 +62,10 @@ impl RemoteProvider for Cloudflare {
         "cloudflare"
     }
 
+    fn secret(&self) -> &str {
+        &self.token
+    }
+
     fn request(&self) -> RemoteRequest {
         RemoteRequest {
             method: "POST",

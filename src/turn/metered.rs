@@ -46,6 +46,10 @@ impl RemoteProvider for Metered {
         "metered"
     }
 
+    fn secret(&self) -> &str {
+        &self.api_key
+    }
+
     fn request(&self) -> RemoteRequest {
         RemoteRequest {
             method: "GET",

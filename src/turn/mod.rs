@@ -58,8 +58,11 @@ pub struct RemoteRequest {
 pub trait RemoteProvider {
     fn name(&self) -> &'static str;
     fn request(&self) -> RemoteRequest;
-    /// Reads the answer; `Err` carries a cause fit for a log line (never a secret).
+    /// Reads the answer; `Err` carries a cause for a log line (`remote.rs` redacts `secret()`
+    /// from it, since an API may echo what it was sent).
     fn parse(&self, status: u16, body: &str, now: u64) -> Result<Credentials, String>;
+    /// The secret this provider sends, to keep out of every message.
+    fn secret(&self) -> &str;
 }
 
 /// `": <message>"` from an `{"error": "<message>"}` body, shortened; empty otherwise.
@@ -73,6 +76,20 @@ fn error_field(body: &str) -> String {
         Ok(ErrorBody { error }) => format!(": {}", error.to_string().chars().take(200).collect::<String>()),
         Err(_) => String::new(),
     }
+}
+
+/// `text` without the provider `url` or its `secret` (as sent, or percent-encoded in a URL).
+pub fn redact(text: &str, url: &str, secret: &str) -> String {
+    let mut out = text.replace(url, "<provider URL>");
+    if !secret.is_empty() {
+        out = out.replace(secret, "<redacted>");
+        let encoded: String = secret
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        out = out.replace(&encoded, "<redacted>");
+    }
+    out
 }
 
 /// Keeps the servers whose every URL is a stun/turn URL.
@@ -232,6 +249,13 @@ mod tests {
     fn error_field_reads_the_documented_error_body() {
         assert_eq!(error_field(r#"{"error":"Invalid API Key"}"#), ": Invalid API Key");
         assert_eq!(error_field("<html>"), "");
+    }
+
+    #[test]
+    fn redaction_removes_the_url_and_the_secret() {
+        let out = redact("GET https://x/?apiKey=a%20b failed: Invalid key a b", "https://x/?apiKey=a%20b", "a b");
+        assert_eq!(out, "GET <provider URL> failed: Invalid key <redacted>");
+        assert!(!redact("key a%20b echoed", "u", "a b").contains("a%20b"));
     }
 
     #[test]

@@ -65,8 +65,9 @@ async fn credentials(remote: &dyn RemoteProvider, now: u64) -> Option<Credential
 
 async fn fetch(remote: &dyn RemoteProvider, now: u64) -> Result<Credentials, String> {
     let spec = remote.request();
-    // The URL may carry an API key: keep it out of every message.
-    let redact = |text: String| text.replace(&spec.url, "<provider URL>");
+    // The URL may carry the API key, and an API may echo what it was sent: keep both out of
+    // every message.
+    let redact = |text: String| super::redact(&text, &spec.url, remote.secret());
     let exchange = async {
         let headers = Headers::new();
         let mut init = RequestInit::new();
