@@ -7,6 +7,39 @@ use serde_json::Value;
 /// Largest text frame a client may send (an SDP offer with many codecs is ~6 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 
+/// Deepest payload nesting the relay fast path passes on raw (it does not build a value, so it
+/// checks with `nesting_within`); deeper payloads take the full path, where serde_json refuses
+/// anything past 128 levels with `bad_message`.
+pub const MAX_NESTING: usize = 64;
+
+/// Whether `json`'s arrays and objects nest at most `max` deep (strings are skipped).
+pub fn nesting_within(json: &str, max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Text frame a client sends to show it is alive; answered with `PONG` by the runtime itself
 /// (hibernation auto-response), so it never wakes the Durable Object.
 pub const PING: &str = "ping";
@@ -312,6 +345,14 @@ mod tests {
     #[test]
     fn signal_to_yourself_is_refused() {
         assert_eq!(reason_of(r#"{"type":"signal","to":"me","payload":{}}"#), Reason::BadMessage);
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(nesting_within(r#"{"a":[{"b":1}]}"#, 3));
+        assert!(!nesting_within(r#"{"a":[{"b":1}]}"#, 2));
+        assert!(nesting_within(r#"{"s":"[[[[[[\"[[["}"#, 1));
+        assert!(!nesting_within(&format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100)), MAX_NESTING));
     }
 
     #[test]

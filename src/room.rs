@@ -99,6 +99,40 @@ pub struct VoiceRoom {
     /// Per-socket flood control, by session id. In memory on purpose: a flooding socket keeps
     /// the object awake, and a fresh bucket after hibernation is harmless.
     buckets: RefCell<HashMap<String, Bucket>>,
+    /// Relay fast path: who each live socket is, keyed by a slot number kept on the JS socket
+    /// object (lost with hibernation, rebuilt from the attachment on the next message).
+    idents: RefCell<HashMap<u32, Ident>>,
+    next_slot: Cell<u32>,
+}
+
+/// What the relay fast path needs to know about a sender without deserializing its attachment.
+#[derive(Clone)]
+struct Ident {
+    slot: u32,
+    user_id: String,
+    session_id: String,
+    /// When its attachment last recorded a sign of life.
+    touched: u64,
+}
+
+thread_local! {
+    static SLOT_KEY: JsValue = JsValue::from_str("__cvSlot");
+}
+
+/// `WebSocket.OPEN`.
+const OPEN: u16 = 1;
+
+/// A `signal` or `speaking` frame, parsed without copying the payload.
+#[derive(Deserialize)]
+struct FastMsg<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    to: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    payload: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    speaking: Option<bool>,
 }
 
 impl DurableObject for VoiceRoom {
@@ -116,6 +150,8 @@ impl DurableObject for VoiceRoom {
             channel_id: RefCell::new(None),
             lobby_seq: Cell::new(0),
             buckets: RefCell::new(HashMap::new()),
+            idents: RefCell::new(HashMap::new()),
+            next_slot: Cell::new(1),
         }
     }
 
@@ -140,8 +176,19 @@ impl DurableObject for VoiceRoom {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
+        // Who sent it, without deserializing the attachment on every message.
+        let Some(sender) = self.ident(&ws) else { return Ok(()) };
+        let verdict = self.rate_check(&sender.session_id);
+        // Fast path for the hot messages (signal, speaking) from a socket within its rate.
+        if verdict == Verdict::Allow {
+            if let WebSocketIncomingMessage::String(text) = &message {
+                if self.fast_path(&ws, text, &sender) {
+                    return Ok(());
+                }
+            }
+        }
         let Some(mut att) = attachment(&ws) else { return Ok(()) };
-        match self.rate_check(&att.entry.session_id) {
+        match verdict {
             Verdict::Allow => {}
             Verdict::Reject { notify } => {
                 if notify {
@@ -264,9 +311,93 @@ impl DurableObject for VoiceRoom {
 }
 
 impl VoiceRoom {
+    /// The sender's identity: from the slot number kept on its JS socket object, or (once per
+    /// socket per wake-up, and for sockets the server is closing) from its attachment.
+    fn ident(&self, ws: &WebSocket) -> Option<Ident> {
+        let raw: &JsValue = ws.as_ref();
+        let slot = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()).map(|f| f as u32);
+        if let Some(ident) = slot.and_then(|slot| self.idents.borrow().get(&slot).cloned()) {
+            return Some(ident);
+        }
+        let att = attachment(ws)?;
+        let slot = self.next_slot.get();
+        self.next_slot.set(slot.wrapping_add(1));
+        let ident = Ident {
+            slot,
+            user_id: att.entry.member.id.clone(),
+            session_id: att.entry.session_id.clone(),
+            touched: match att.entry.link {
+                Link::Live { last_seen } => last_seen,
+                _ => 0,
+            },
+        };
+        SLOT_KEY.with(|k| js_sys::Reflect::set(raw, k, &JsValue::from_f64(f64::from(slot))).ok())?;
+        self.idents.borrow_mut().insert(slot, ident.clone());
+        Some(ident)
+    }
+
+    /// Forgets a closing socket's identity (the next lookup reads its attachment, which says so).
+    fn forget(&self, ws: &WebSocket) {
+        let raw: &JsValue = ws.as_ref();
+        if let Some(slot) = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()) {
+            self.idents.borrow_mut().remove(&(slot as u32));
+        }
+    }
+
+    /// Relays a well-formed `signal` or `speaking` without deserializing any attachment or
+    /// re-serializing the payload. Returns false (nothing done) for anything else, including
+    /// every error case: the full path handles those and answers with the right error.
+    fn fast_path(&self, ws: &WebSocket, text: &str, sender: &Ident) -> bool {
+        // A socket the server is closing is CLOSING: the full path ignores it (its attachment).
+        if text.len() > protocol::MAX_FRAME_BYTES || ws.as_ref().ready_state() != OPEN {
+            return false;
+        }
+        let Ok(msg) = serde_json::from_str::<FastMsg>(text) else { return false };
+        match (msg.kind.as_ref(), msg.to, msg.payload, msg.speaking) {
+            ("signal", Some(to), Some(payload), _)
+                if payload.get().starts_with('{')
+                    && !to.is_empty()
+                    && to != sender.user_id
+                    && protocol::nesting_within(payload.get(), protocol::MAX_NESTING) =>
+            {
+                let targets: Vec<WebSocket> = self
+                    .state
+                    .get_websockets_with_tag(&to)
+                    .into_iter()
+                    .filter(|t| t.as_ref().ready_state() == OPEN)
+                    .collect();
+                if targets.is_empty() {
+                    return false; // unknown_peer: the full path answers it
+                }
+                let from = serde_json::to_string(&sender.user_id).unwrap_or_default();
+                let frame = format!(r#"{{"type":"signal","from":{from},"payload":{}}}"#, payload.get());
+                for target in targets {
+                    let _ = target.send_with_str(&frame);
+                }
+            }
+            ("speaking", _, _, Some(speaking)) => {
+                let frame = ServerMsg::MemberSpeaking { user_id: &sender.user_id, speaking }.to_json();
+                self.broadcast(&frame, Some(ws));
+            }
+            _ => return false,
+        }
+        // A sign of life, written to the attachment at most every few seconds (as `touch`).
+        let now = now_ms();
+        if now >= sender.touched + (self.timing().heartbeat_ms / 6).clamp(250, 5000) {
+            if let Some(mut att) = attachment(ws) {
+                self.touch(ws, &mut att);
+            }
+            if let Some(ident) = self.idents.borrow_mut().get_mut(&sender.slot) {
+                ident.touched = now;
+            }
+        }
+        true
+    }
+
     /// A socket closed by its client: a clean close is a leave, anything else starts the grace
     /// period (the member stays listed until the alarm, unless they come back).
     async fn closed(&self, ws: WebSocket, code: usize) -> worker::Result<()> {
+        self.forget(&ws);
         let Some(mut att) = attachment(&ws) else {
             // Our own close, echoed back: finish the handshake so the client is not left waiting.
             let _ = ws.close(Some(close::NORMAL), Some("closed"));
@@ -378,7 +509,8 @@ impl VoiceRoom {
     /// Sends `frame` to every member socket except `except`.
     fn broadcast(&self, frame: &str, except: Option<&WebSocket>) {
         for ws in self.state.get_websockets() {
-            if except == Some(&ws) || attachment(&ws).is_none() {
+            // Open sockets only: the server closes a socket (CLOSING) before anything else.
+            if except == Some(&ws) || ws.as_ref().ready_state() != OPEN {
                 continue;
             }
             let _ = ws.send_with_str(frame);
