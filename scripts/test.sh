@@ -27,7 +27,11 @@ stage "integration tests (workerd via miniflare)" \
   node --test --test-concurrency=1 --test-timeout=120000 tests/integration/*.test.mjs
 stage "TURN tests (real coturn, provider APIs on loopback, deployment files)" \
   node --test --test-concurrency=1 --test-timeout=120000 tests/turn/*.test.mjs
+stage "fault and load tests (crashes, half-open sockets, floods, churn, 200 channels, secrets)" \
+  node --test --test-concurrency=1 --test-timeout=180000 tests/faults/*.test.mjs tests/load/*.test.mjs
 stage "end-to-end tests (Chromium, loopback namespace)" bash tests/e2e/run.sh
+stage "benchmark smoke run (every benchmark, tiny counts, no timing assertions)" \
+  env BENCH_NO_BUILD=1 bash bench/smoke.sh
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
