@@ -5,6 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh
+# Again: setup may just have installed Node 22 into .tools/.
+source "$(dirname "$0")/env.sh"
 if [ ! -f .dev.vars ] || ! grep -q '^AUTH_SECRET=' .dev.vars; then
   echo "AUTH_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')" >> .dev.vars
   echo "[dev] wrote a random AUTH_SECRET to .dev.vars (git-ignored)"

@@ -6,6 +6,8 @@ set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh --test || { echo "setup failed" >&2; exit 1; }
+# Again: setup may just have installed Node 22 into .tools/.
+source "$(dirname "$0")/env.sh"
 
 failed=()
 stage() {

@@ -128,6 +128,47 @@ describe("bad input", () => {
     });
   }
 
+  // --- tricks on the relay (the fast path must refuse what the full parser refuses) -------------
+
+  test("a signal to yourself spelled with a unicode escape is still bad_message", async () => {
+    const [a, b] = await pair(freshChannel());
+    const escaped = [...a.id].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    a.socket.send(`{"type":"signal","to":"${escaped}","payload":{"sdp":{}}}`);
+    assert.equal((await a.socket.next("error")).reason, "bad_message");
+    await a.socket.expectNothing(200, "signal");
+    await stillRelays(a, b);
+  });
+
+  test("duplicate keys are refused, never relayed to either addressee", async () => {
+    const channel = freshChannel();
+    const [a, b] = await pair(channel);
+    const cId = uniqueUser("c");
+    const c = { id: cId, ...(await worker.join(channel, cId)) };
+    for (const frame of [
+      `{"type":"signal","to":${JSON.stringify(b.id)},"to":${JSON.stringify(c.id)},"payload":{}}`,
+      `{"type":"signal","to":${JSON.stringify(b.id)},"payload":{"a":1},"payload":{"b":2}}`,
+      `{"type":"signal","to":${JSON.stringify(b.id)},"payload":{},"type":"leave"}`,
+    ]) {
+      a.socket.send(frame);
+      assert.equal((await a.socket.next("error")).reason, "bad_message", frame);
+    }
+    await b.socket.expectNothing(200, "signal");
+    await c.socket.expectNothing(0, "signal");
+    assert.equal(a.socket.isClosed, false, "a duplicate type leave is not a leave");
+    await b.socket.expectNothing(0, "member_left");
+    await stillRelays(a, b);
+  });
+
+  test("a member who moved to another channel is unknown_peer in the old one at once", async () => {
+    const channel = freshChannel();
+    const [a, b] = await pair(channel);
+    const moved = await worker.join(freshChannel(), b.id);
+    assert.equal(await b.socket.closed(), 4010);
+    a.socket.send({ type: "signal", to: b.id, payload: { candidate: { candidate: "x" } } });
+    assert.equal((await a.socket.next("error")).reason, "unknown_peer");
+    await moved.socket.expectNothing(200, "signal");
+  });
+
   // --- names ----------------------------------------------------------------------------------
 
   test("an HTML name at sign-in is accepted and comes back as the same JSON text everywhere", async () => {
