@@ -572,14 +572,13 @@ impl VoiceRoom {
         self.state.accept_websocket_with_tags(&server, &[user_id]);
         server.serialize_attachment(&Attachment { entry: entry.clone(), closing: false })?;
 
-        let members = loaded.presence.members();
         send(
             &server,
             &ServerMsg::Joined {
                 channel_id,
                 user_id,
                 session_id: &session_id,
-                members: members.clone(),
+                members: loaded.presence.members(),
                 ice_servers: &ice_servers,
                 ice_expires_at,
             },

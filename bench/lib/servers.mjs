@@ -6,7 +6,6 @@
 //   ywebrtc      y-webrtc's signalling server (node_modules/y-webrtc/bin/server.js)
 // Each start resolves once the server answers HTTP and reports how long that took.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,17 +40,8 @@ export const KINDS = {
 /** The protocol a kind speaks (wrangler dev and the +disk variants run the same workers). */
 export const protocolOf = (kind) => kind.replace(/-wd$/, "").replace(/\+disk$/, "");
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the whole repo (tests/turn/coturn.mjs).
+export { freePort } from "../../tests/turn/coturn.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

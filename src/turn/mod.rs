@@ -187,11 +187,6 @@ pub fn with_stun(stun_urls: &[String], turn: Option<Credentials>) -> (Vec<IceSer
     }
 }
 
-/// ICE servers for `user_id` at `now` (unix seconds) from the providers that need no HTTP call.
-pub fn ice_servers(selection: &Selection, stun_urls: &[String], user_id: &str, now: u64) -> (Vec<IceServer>, Option<u64>) {
-    with_stun(stun_urls, local_credentials(&selection.provider, user_id, now))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +201,7 @@ mod tests {
         let s = select(&settings(None));
         assert_eq!(s.provider, Provider::None);
         assert_eq!(s.health().status, "ok");
-        let (servers, expires) = ice_servers(&s, &["stun:a:3478".into()], "u1", 0);
+        let (servers, expires) = with_stun(&["stun:a:3478".into()], local_credentials(&s.provider, "u1", 0));
         assert_eq!(servers.len(), 1);
         assert_eq!(expires, None);
     }
@@ -274,7 +269,7 @@ mod tests {
         let s = select(&t);
         assert_eq!(s.health().status, "ok");
         assert!(!s.health().detail.contains("s3cret"));
-        let (servers, expires) = ice_servers(&s, &["stun:a:3478".into()], "u1", 1000);
+        let (servers, expires) = with_stun(&["stun:a:3478".into()], local_credentials(&s.provider, "u1", 1000));
         assert_eq!(servers.len(), 2);
         assert_eq!(expires, Some(4600));
         assert_eq!(servers[1].username.as_deref(), Some("4600:u1"));
