@@ -41,7 +41,8 @@ export const KINDS = {
 export const protocolOf = (kind) => kind.replace(/-wd$/, "").replace(/\+disk$/, "");
 
 // One free-port helper for the whole repo (tests/turn/coturn.mjs).
-export { freePort } from "../../tests/turn/coturn.mjs";
+import { freePort } from "../../tests/turn/coturn.mjs";
+export { freePort };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
