@@ -8,6 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -88,8 +89,16 @@ impl Loaded {
     }
 }
 
-#[durable_object]
+/// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
+/// bound by hand (below) so a relayed `signal` or `speaking` is handled synchronously, without a
+/// promise or a queued microtask per message.
+#[durable_object(alarm)]
 pub struct VoiceRoom {
+    room: Rc<Room>,
+}
+
+/// The room itself, shared with the WebSocket events that need to wait (storage, other objects).
+pub struct Room {
     state: State,
     env: Env,
     config: Config,
@@ -137,12 +146,64 @@ struct FastMsg<'a> {
 
 impl DurableObject for VoiceRoom {
     fn new(state: State, env: Env) -> Self {
+        VoiceRoom { room: Rc::new(Room::new(state, env)) }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        self.room.fetch(req).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.room.alarm().await
+    }
+}
+
+#[wasm_bindgen]
+impl VoiceRoom {
+    /// A message: the hot ones (a `signal` or `speaking` within the sender's rate) are relayed
+    /// here and now; anything else is handled by [`Room::websocket_message`] as a promise.
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn websocket_message(&self, ws: worker::web_sys::WebSocket, message: JsValue) -> JsValue {
+        let ws = WebSocket::from(ws);
+        let message = match message.as_string() {
+            Some(text) => WebSocketIncomingMessage::String(text),
+            None => WebSocketIncomingMessage::Binary(js_sys::Uint8Array::new(&message).to_vec()),
+        };
+        let Some(verdict) = self.room.relay_now(&ws, &message) else { return JsValue::UNDEFINED };
+        let room = Rc::clone(&self.room);
+        promise(async move { room.websocket_message(ws, message, verdict).await })
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn websocket_close(&self, ws: worker::web_sys::WebSocket, code: usize, _reason: String, _was_clean: bool) -> JsValue {
+        let room = Rc::clone(&self.room);
+        promise(async move { room.closed(ws.into(), code).await })
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn websocket_error(&self, ws: worker::web_sys::WebSocket, _error: JsValue) -> JsValue {
+        // Treated as an unclean close: the member waits in grace.
+        let room = Rc::clone(&self.room);
+        promise(async move { room.closed(ws.into(), 1006).await })
+    }
+}
+
+/// A room event that waits, as the promise the runtime awaits.
+fn promise(event: impl std::future::Future<Output = worker::Result<()>> + 'static) -> JsValue {
+    worker::wasm_bindgen_futures::future_to_promise(async move {
+        event.await.map(|()| JsValue::UNDEFINED).map_err(JsValue::from)
+    })
+    .into()
+}
+
+impl Room {
+    fn new(state: State, env: Env) -> Self {
         // `ping` is answered by the runtime without waking this object.
         if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
             state.set_websocket_auto_response(&pair);
         }
         let (config, turn) = http::settings(&env);
-        VoiceRoom {
+        Room {
             state,
             env,
             config,
@@ -175,18 +236,23 @@ impl DurableObject for VoiceRoom {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
-        // Who sent it, without deserializing the attachment on every message.
-        let Some(sender) = self.ident(&ws) else { return Ok(()) };
+    /// What every message goes through first, synchronously: who sent it (without deserializing
+    /// the attachment), the rate check, and for a hot message within the rate (a `signal` or
+    /// `speaking`) the relay itself. Returns the verdict when the full path must answer it; None
+    /// when nothing is left to do (relayed, or not from a member).
+    fn relay_now(&self, ws: &WebSocket, message: &WebSocketIncomingMessage) -> Option<Verdict> {
+        let sender = self.ident(ws)?;
         let verdict = self.rate_check(&sender.session_id);
-        // Fast path for the hot messages (signal, speaking) from a socket within its rate.
-        if verdict == Verdict::Allow {
-            if let WebSocketIncomingMessage::String(text) = &message {
-                if self.fast_path(&ws, text, &sender) {
-                    return Ok(());
-                }
+        if let (Verdict::Allow, WebSocketIncomingMessage::String(text)) = (verdict, message) {
+            if self.fast_path(ws, text, &sender) {
+                return None;
             }
         }
+        Some(verdict)
+    }
+
+    /// The full path, for every message the fast path did not relay (`verdict` is its rate check).
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage, verdict: Verdict) -> worker::Result<()> {
         let Some(mut att) = attachment(&ws) else { return Ok(()) };
         match verdict {
             Verdict::Allow => {}
@@ -280,15 +346,6 @@ impl DurableObject for VoiceRoom {
         Ok(())
     }
 
-    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> worker::Result<()> {
-        self.closed(ws, code).await
-    }
-
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
-        // Treated as an unclean close: the member waits in grace.
-        self.closed(ws, 1006).await
-    }
-
     async fn alarm(&self) -> worker::Result<Response> {
         let mut loaded = self.load().await?;
         let sweep = loaded.presence.sweep(now_ms(), self.timing());
@@ -308,9 +365,7 @@ impl DurableObject for VoiceRoom {
         }
         Response::ok("")
     }
-}
 
-impl VoiceRoom {
     /// The sender's identity: from the slot number kept on its JS socket object, or (once per
     /// socket per wake-up, and for sockets the server is closing) from its attachment.
     fn ident(&self, ws: &WebSocket) -> Option<Ident> {
