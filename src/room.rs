@@ -105,23 +105,21 @@ pub struct Room {
     turn: Selection,
     channel_id: RefCell<Option<String>>,
     lobby_seq: Cell<u64>,
-    /// Per-socket flood control, by session id. In memory on purpose: a flooding socket keeps
-    /// the object awake, and a fresh bucket after hibernation is harmless.
-    buckets: RefCell<HashMap<String, Bucket>>,
-    /// Relay fast path: who each live socket is, keyed by a slot number kept on the JS socket
-    /// object (lost with hibernation, rebuilt from the attachment on the next message).
+    /// Who each live socket is, with its flood-control bucket, keyed by a slot number kept on
+    /// the JS socket object. In memory on purpose: lost with hibernation and rebuilt from the
+    /// attachment on the next message (a flooding socket keeps the object awake, and a fresh
+    /// bucket after hibernation is harmless).
     idents: RefCell<HashMap<u32, Ident>>,
     next_slot: Cell<u32>,
 }
 
-/// What the relay fast path needs to know about a sender without deserializing its attachment.
-#[derive(Clone)]
+/// What every message needs to know about its sender without deserializing its attachment.
 struct Ident {
-    slot: u32,
     user_id: String,
-    session_id: String,
     /// When its attachment last recorded a sign of life.
     touched: u64,
+    /// Flood control for this socket.
+    bucket: Bucket,
 }
 
 thread_local! {
@@ -210,7 +208,6 @@ impl Room {
             turn,
             channel_id: RefCell::new(None),
             lobby_seq: Cell::new(0),
-            buckets: RefCell::new(HashMap::new()),
             idents: RefCell::new(HashMap::new()),
             next_slot: Cell::new(1),
         }
@@ -241,10 +238,14 @@ impl Room {
     /// `speaking`) the relay itself. Returns the verdict when the full path must answer it; None
     /// when nothing is left to do (relayed, or not from a member).
     fn relay_now(&self, ws: &WebSocket, message: &WebSocketIncomingMessage) -> Option<Verdict> {
-        let sender = self.ident(ws)?;
-        let verdict = self.rate_check(&sender.session_id);
+        let slot = self.slot(ws)?;
+        let now = now_ms();
+        let mut idents = self.idents.borrow_mut();
+        let sender = idents.get_mut(&slot)?;
+        let limits = self.limits();
+        let verdict = sender.bucket.take(limits, now);
         if let (Verdict::Allow, WebSocketIncomingMessage::String(text)) = (verdict, message) {
-            if self.fast_path(ws, text, &sender) {
+            if self.fast_path(ws, text, sender, now) {
                 return None;
             }
         }
@@ -264,8 +265,7 @@ impl Room {
             }
             Verdict::Close => {
                 send(&ws, &ServerMsg::error(Reason::RateLimited, "closed for flooding"));
-                close_socket(&ws, &mut att, close::RATE_LIMITED, "rate_limited");
-                self.buckets.borrow_mut().remove(&att.entry.session_id);
+                self.close_socket(&ws, &mut att, close::RATE_LIMITED, "rate_limited");
                 let mut loaded = self.load().await?;
                 let user_id = att.entry.member.id.clone();
                 if loaded.presence.get(&user_id).is_some_and(|e| e.session_id == att.entry.session_id) {
@@ -337,7 +337,7 @@ impl Room {
             }
             ClientMsg::Leave => {
                 let mut loaded = self.load().await?;
-                close_socket(&ws, &mut att, close::NORMAL, "left");
+                self.close_socket(&ws, &mut att, close::NORMAL, "left");
                 if let Some(entry) = loaded.presence.remove(&user_id) {
                     self.after_removal(&mut loaded, &[entry], true).await?;
                 }
@@ -353,7 +353,7 @@ impl Room {
             if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
                 if let Some(mut att) = attachment(&ws) {
                     send(&ws, &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"));
-                    close_socket(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
+                    self.close_socket(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
                 }
             }
         }
@@ -366,32 +366,42 @@ impl Room {
         Response::ok("")
     }
 
-    /// The sender's identity: from the slot number kept on its JS socket object, or (once per
-    /// socket per wake-up, and for sockets the server is closing) from its attachment.
-    fn ident(&self, ws: &WebSocket) -> Option<Ident> {
+    /// The sender's slot in `idents`: the number kept on its JS socket object, or (once per
+    /// socket per wake-up) a new one filled from its attachment. None for a socket that is not a
+    /// member, or that the server is closing.
+    fn slot(&self, ws: &WebSocket) -> Option<u32> {
         let raw: &JsValue = ws.as_ref();
-        let slot = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()).map(|f| f as u32);
-        if let Some(ident) = slot.and_then(|slot| self.idents.borrow().get(&slot).cloned()) {
-            return Some(ident);
+        let kept = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()).map(|f| f as u32);
+        if let Some(slot) = kept.filter(|slot| self.idents.borrow().contains_key(slot)) {
+            return Some(slot);
         }
         let att = attachment(ws)?;
         let slot = self.next_slot.get();
         self.next_slot.set(slot.wrapping_add(1));
         let ident = Ident {
-            slot,
-            user_id: att.entry.member.id.clone(),
-            session_id: att.entry.session_id.clone(),
+            user_id: att.entry.member.id,
             touched: match att.entry.link {
                 Link::Live { last_seen } => last_seen,
                 _ => 0,
             },
+            bucket: Bucket::new(self.limits(), now_ms()),
         };
         SLOT_KEY.with(|k| js_sys::Reflect::set(raw, k, &JsValue::from_f64(f64::from(slot))).ok())?;
-        self.idents.borrow_mut().insert(slot, ident.clone());
-        Some(ident)
+        self.idents.borrow_mut().insert(slot, ident);
+        Some(slot)
     }
 
-    /// Forgets a closing socket's identity (the next lookup reads its attachment, which says so).
+    /// Marks the socket as closed by us (its close event is then ignored, and it is no sender any
+    /// more) and closes it.
+    fn close_socket(&self, ws: &WebSocket, att: &mut Attachment, code: u16, reason: &str) {
+        self.forget(ws);
+        att.closing = true;
+        let _ = ws.serialize_attachment(&*att);
+        let _ = ws.close(Some(code), Some(reason));
+    }
+
+    /// Forgets a closing socket's identity and bucket (the next lookup reads its attachment,
+    /// which says it is closing).
     fn forget(&self, ws: &WebSocket) {
         let raw: &JsValue = ws.as_ref();
         if let Some(slot) = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()) {
@@ -402,9 +412,9 @@ impl Room {
     /// Relays a well-formed `signal` or `speaking` without deserializing any attachment or
     /// re-serializing the payload. Returns false (nothing done) for anything else, including
     /// every error case: the full path handles those and answers with the right error.
-    fn fast_path(&self, ws: &WebSocket, text: &str, sender: &Ident) -> bool {
-        // A socket the server is closing is CLOSING: the full path ignores it (its attachment).
-        if text.len() > protocol::MAX_FRAME_BYTES || ws.as_ref().ready_state() != OPEN {
+    fn fast_path(&self, ws: &WebSocket, text: &str, sender: &mut Ident, now: u64) -> bool {
+        // (A socket the server closes is forgotten first, so `sender` is never one of those.)
+        if text.len() > protocol::MAX_FRAME_BYTES {
             return false;
         }
         let Ok(msg) = serde_json::from_str::<FastMsg>(text) else { return false };
@@ -437,14 +447,11 @@ impl Room {
             _ => return false,
         }
         // A sign of life, written to the attachment at most every few seconds (as `touch`).
-        let now = now_ms();
-        if now >= sender.touched + (self.timing().heartbeat_ms / 6).clamp(250, 5000) {
+        if now >= sender.touched + self.touch_every() {
             if let Some(mut att) = attachment(ws) {
                 self.touch(ws, &mut att);
             }
-            if let Some(ident) = self.idents.borrow_mut().get_mut(&sender.slot) {
-                ident.touched = now;
-            }
+            sender.touched = now;
         }
         true
     }
@@ -460,8 +467,7 @@ impl Room {
         };
         let mut loaded = self.load().await?;
         let (user_id, session_id) = (att.entry.member.id.clone(), att.entry.session_id.clone());
-        close_socket(&ws, &mut att, close::NORMAL, "closed");
-        self.buckets.borrow_mut().remove(&session_id);
+        self.close_socket(&ws, &mut att, close::NORMAL, "closed");
         let clean = code == usize::from(close::NORMAL) || code == usize::from(close::GOING_AWAY);
         if clean {
             // A clean close is a leave.
@@ -476,15 +482,13 @@ impl Room {
         Ok(())
     }
 
-    fn rate_check(&self, session_id: &str) -> Verdict {
-        let limits = Limits {
-            per_sec: self.config.rate_per_sec as f64,
-            burst: self.config.rate_burst as f64,
-            ..Limits::SOCKET
-        };
-        let now = now_ms();
-        let mut buckets = self.buckets.borrow_mut();
-        buckets.entry(session_id.to_owned()).or_insert_with(|| Bucket::new(limits, now)).take(limits, now)
+    fn limits(&self) -> Limits {
+        Limits { per_sec: self.config.rate_per_sec as f64, burst: self.config.rate_burst as f64, ..Limits::SOCKET }
+    }
+
+    /// How often a sign of life is written to a socket's attachment.
+    fn touch_every(&self) -> u64 {
+        (self.timing().heartbeat_ms / 6).clamp(250, 5000)
     }
 
     fn timing(&self) -> Timing {
@@ -552,9 +556,8 @@ impl Room {
     /// A message or ping proves the socket alive; written down at most every few seconds.
     fn touch(&self, ws: &WebSocket, att: &mut Attachment) {
         let now = now_ms();
-        let every = (self.timing().heartbeat_ms / 6).clamp(250, 5000);
         if let Link::Live { last_seen } = att.entry.link {
-            if now >= last_seen + every {
+            if now >= last_seen + self.touch_every() {
                 att.entry.link = Link::Live { last_seen: now };
                 let _ = ws.serialize_attachment(&*att);
             }
@@ -618,7 +621,7 @@ impl Room {
             if let Some(old) = loaded.socket(user_id, old_session).cloned() {
                 if let Some(mut att) = attachment(&old) {
                     send(&old, &ServerMsg::error(Reason::Replaced, "this tab reconnected on a new socket"));
-                    close_socket(&old, &mut att, close::REPLACED, "replaced");
+                    self.close_socket(&old, &mut att, close::REPLACED, "replaced");
                 }
             }
         }
@@ -654,7 +657,7 @@ impl Room {
         if let Some(ws) = loaded.socket(user_id, &entry.session_id).cloned() {
             if let Some(mut att) = attachment(&ws) {
                 send(&ws, &ServerMsg::error(Reason::Moved, "you joined another channel"));
-                close_socket(&ws, &mut att, close::MOVED, "moved");
+                self.close_socket(&ws, &mut att, close::MOVED, "moved");
             }
         }
         // The user's seat already belongs to the new channel: do not release it.
@@ -723,12 +726,6 @@ fn send(ws: &WebSocket, msg: &ServerMsg) {
     let _ = ws.send_with_str(msg.to_json());
 }
 
-/// Marks the socket as closed by us (its close event is then ignored) and closes it.
-fn close_socket(ws: &WebSocket, att: &mut Attachment, code: u16, reason: &str) {
-    att.closing = true;
-    let _ = ws.serialize_attachment(&*att);
-    let _ = ws.close(Some(code), Some(reason));
-}
 
 /// Accepts the socket only to say why it is refused, then closes it (it never joins presence).
 fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
