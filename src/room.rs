@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -56,11 +56,10 @@ struct RosterUpdate<'a> {
     members: &'a [Member],
 }
 
-/// A seat in a channel, held by one socket (session) of the user.
+/// The channel a user's seat is in.
 #[derive(Serialize)]
 struct Seat<'a> {
     channel_id: &'a str,
-    session_id: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +104,14 @@ pub struct Room {
     turn: Selection,
     channel_id: RefCell<Option<String>>,
     lobby_seq: Cell<u64>,
+    /// The newest roster the lobby has not been sent yet, and whether a send is under way: the
+    /// lobby gets every change, after the event that made it, at most one request at a time.
+    lobby_pending: RefCell<Option<Vec<Member>>>,
+    lobby_sending: Cell<bool>,
+    /// The alarm as last read or set (None: not known since this object woke up).
+    alarm_at: Cell<Option<Option<i64>>>,
+    /// This room, for work that goes on after the event that started it.
+    me: Weak<Room>,
     /// Who each live socket is, with its flood-control bucket, keyed by a slot number kept on
     /// the JS socket object. In memory on purpose: lost with hibernation and rebuilt from the
     /// attachment on the next message (a flooding socket keeps the object awake, and a fresh
@@ -144,7 +151,7 @@ struct FastMsg<'a> {
 
 impl DurableObject for VoiceRoom {
     fn new(state: State, env: Env) -> Self {
-        VoiceRoom { room: Rc::new(Room::new(state, env)) }
+        VoiceRoom { room: Rc::new_cyclic(|me| Room::new(state, env, me.clone())) }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -195,7 +202,7 @@ fn promise(event: impl std::future::Future<Output = worker::Result<()>> + 'stati
 }
 
 impl Room {
-    fn new(state: State, env: Env) -> Self {
+    fn new(state: State, env: Env, me: Weak<Room>) -> Self {
         // `ping` is answered by the runtime without waking this object.
         if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
             state.set_websocket_auto_response(&pair);
@@ -208,6 +215,10 @@ impl Room {
             turn,
             channel_id: RefCell::new(None),
             lobby_seq: Cell::new(0),
+            lobby_pending: RefCell::new(None),
+            lobby_sending: Cell::new(false),
+            alarm_at: Cell::new(None),
+            me,
             idents: RefCell::new(HashMap::new()),
             next_slot: Cell::new(1),
         }
@@ -270,7 +281,7 @@ impl Room {
                 let user_id = att.entry.member.id.clone();
                 if loaded.presence.get(&user_id).is_some_and(|e| e.session_id == att.entry.session_id) {
                     if let Some(entry) = loaded.presence.remove(&user_id) {
-                        self.after_removal(&mut loaded, &[entry], true).await?;
+                        self.after_removal(&mut loaded, &[entry]).await?;
                     }
                 }
                 return Ok(());
@@ -330,7 +341,7 @@ impl Room {
                     let _ = ws.serialize_attachment(&att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
                     self.persist(&loaded).await?;
-                    self.notify_lobby(&loaded.presence).await;
+                    self.notify_lobby(&loaded.presence);
                 } else {
                     self.touch(&ws, &mut att);
                 }
@@ -339,7 +350,7 @@ impl Room {
                 let mut loaded = self.load().await?;
                 self.close_socket(&ws, &mut att, close::NORMAL, "left");
                 if let Some(entry) = loaded.presence.remove(&user_id) {
-                    self.after_removal(&mut loaded, &[entry], true).await?;
+                    self.after_removal(&mut loaded, &[entry]).await?;
                 }
             }
         }
@@ -347,6 +358,8 @@ impl Room {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        // The alarm that fired is no longer set.
+        self.alarm_at.set(Some(None));
         let mut loaded = self.load().await?;
         let sweep = loaded.presence.sweep(now_ms(), self.timing());
         for (user_id, session_id) in &sweep.timed_out {
@@ -361,7 +374,7 @@ impl Room {
             self.persist(&loaded).await?;
         } else {
             console_log!("room: {} member(s) evicted after the grace period", sweep.evicted.len());
-            self.after_removal(&mut loaded, &sweep.evicted, true).await?;
+            self.after_removal(&mut loaded, &sweep.evicted).await?;
         }
         Response::ok("")
     }
@@ -473,7 +486,7 @@ impl Room {
             // A clean close is a leave.
             let holds_entry = loaded.presence.get(&user_id).is_some_and(|e| e.session_id == session_id);
             if let Some(entry) = loaded.presence.remove(&user_id).filter(|_| holds_entry) {
-                self.after_removal(&mut loaded, &[entry], true).await?;
+                self.after_removal(&mut loaded, &[entry]).await?;
             }
         } else if loaded.presence.drop_link(&user_id, &session_id, now_ms(), self.timing()) {
             // Still listed for the grace period; the alarm removes it unless it comes back.
@@ -540,15 +553,21 @@ impl Room {
                 storage.put(PRESENCE_KEY, &stored).await?;
             }
         }
-        let current = storage.get_alarm().await?;
+        let current = match self.alarm_at.get() {
+            Some(known) => known,
+            None => storage.get_alarm().await?,
+        };
         match loaded.presence.next_deadline(self.timing()) {
             Some(deadline) if current != Some(deadline as i64) => {
                 let date = js_sys::Date::new(&JsValue::from_f64(deadline as f64));
                 storage.set_alarm(worker::ScheduledTime::new(date)).await?;
+                self.alarm_at.set(Some(Some(deadline as i64)));
             }
-            Some(_) => {}
-            None if current.is_some() => storage.delete_alarm().await?,
-            None => {}
+            None if current.is_some() => {
+                storage.delete_alarm().await?;
+                self.alarm_at.set(Some(None));
+            }
+            _ => self.alarm_at.set(Some(current)),
         }
         Ok(())
     }
@@ -588,10 +607,10 @@ impl Room {
             return refuse(pair, refused);
         }
 
-        // One channel per user: take the user's seat from whichever channel held it. The seat is
-        // claimed for this socket's session, so a late release by an older socket is ignored.
+        // One channel per user: take the user's seat from whichever channel held it last (a
+        // channel the user has left since answers the eviction with nothing to do).
         let session_id = crate::auth::random_id();
-        match self.claim_user(user_id, channel_id, &session_id).await {
+        match self.claim_user(user_id, channel_id).await {
             Ok(Some(previous)) if previous != channel_id => {
                 if let Err(err) = self.evict_elsewhere(&previous, user_id).await {
                     console_error!("room: moving a user out of {previous:?} failed: {err}");
@@ -645,7 +664,7 @@ impl Room {
         self.broadcast(&announce, Some(&server));
 
         self.persist(&loaded).await?;
-        self.notify_lobby(&loaded.presence).await;
+        self.notify_lobby(&loaded.presence);
         http::websocket_response(pair.client)
     }
 
@@ -660,53 +679,68 @@ impl Room {
                 self.close_socket(&ws, &mut att, close::MOVED, "moved");
             }
         }
-        // The user's seat already belongs to the new channel: do not release it.
-        self.after_removal(&mut loaded, &removed, false).await
+        self.after_removal(&mut loaded, &removed).await
     }
 
     /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.
-    async fn after_removal(&self, loaded: &mut Loaded, removed: &[Entry], release: bool) -> worker::Result<()> {
+    async fn after_removal(&self, loaded: &mut Loaded, removed: &[Entry]) -> worker::Result<()> {
         for entry in removed {
             self.broadcast(&ServerMsg::MemberLeft { user_id: &entry.member.id }.to_json(), None);
         }
         self.persist(loaded).await?;
-        self.notify_lobby(&loaded.presence).await;
-        if release {
-            let channel_id = self.channel_id().await?;
-            for entry in removed {
-                if let Err(err) = self.release_user(&entry.member.id, &channel_id, &entry.session_id).await {
-                    console_error!("room: releasing a user's channel failed: {err}");
-                }
-            }
-        }
+        self.notify_lobby(&loaded.presence);
         Ok(())
     }
 
-    async fn notify_lobby(&self, presence: &Presence) {
-        let result = async {
-            let channel_id = self.channel_id().await?;
-            // Versions grow across hibernation (the clock) and within a millisecond (the counter).
-            let seq = self.lobby_seq.get().wrapping_add(1);
-            self.lobby_seq.set(seq);
-            let update = RosterUpdate { version: now_ms() * 1000 + seq % 1000, members: &presence.members() };
-            let stub = http::lobby_stub(&self.env)?;
-            http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), &update).await
-        }
-        .await;
-        if let Err(err) = result {
-            console_error!("room: lobby update failed: {err}");
-        }
+    /// Runs `work` after the current event, on this room (errors are logged).
+    fn later<F, Fut>(&self, work: F)
+    where
+        F: FnOnce(Rc<Room>) -> Fut,
+        Fut: std::future::Future<Output = worker::Result<()>> + 'static,
+    {
+        let Some(room) = self.me.upgrade() else { return };
+        let fut = work(room);
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            if let Err(err) = fut.await {
+                console_error!("room: background work failed: {err}");
+            }
+        });
     }
 
-    async fn claim_user(&self, user_id: &str, channel_id: &str, session_id: &str) -> worker::Result<Option<String>> {
+    /// Queues the roster for the lobby. One request at a time per room: changes made while one
+    /// is under way are folded into the next, which carries the newest roster.
+    fn notify_lobby(&self, presence: &Presence) {
+        *self.lobby_pending.borrow_mut() = Some(presence.members());
+        if self.lobby_sending.replace(true) {
+            return;
+        }
+        self.later(|room| async move {
+            loop {
+                let next = room.lobby_pending.borrow_mut().take();
+                let Some(members) = next else { break };
+                if let Err(err) = room.send_roster(&members).await {
+                    console_error!("room: lobby update failed: {err}");
+                }
+            }
+            room.lobby_sending.set(false);
+            Ok(())
+        });
+    }
+
+    async fn send_roster(&self, members: &[Member]) -> worker::Result<()> {
+        let channel_id = self.channel_id().await?;
+        // Versions grow across hibernation (the clock) and within a millisecond (the counter).
+        let seq = self.lobby_seq.get().wrapping_add(1);
+        self.lobby_seq.set(seq);
+        let update = RosterUpdate { version: now_ms() * 1000 + seq % 1000, members };
+        let stub = http::lobby_stub(&self.env)?;
+        http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), &update).await.map(|_| ())
+    }
+
+    async fn claim_user(&self, user_id: &str, channel_id: &str) -> worker::Result<Option<String>> {
         let stub = http::user_channel_stub(&self.env, user_id)?;
-        let claimed: Claimed = http::post_json(&stub, "/claim", &Seat { channel_id, session_id }).await?;
+        let claimed: Claimed = http::post_json(&stub, "/claim", &Seat { channel_id }).await?;
         Ok(claimed.previous)
-    }
-
-    async fn release_user(&self, user_id: &str, channel_id: &str, session_id: &str) -> worker::Result<()> {
-        let stub = http::user_channel_stub(&self.env, user_id)?;
-        http::post_json::<_, serde_json::Value>(&stub, "/release", &Seat { channel_id, session_id }).await.map(|_| ())
     }
 
     async fn evict_elsewhere(&self, channel_id: &str, user_id: &str) -> worker::Result<()> {

@@ -1,9 +1,9 @@
-//! The `UserChannel` Durable Object: one per user id, holding the one channel that user is in and
-//! the session (socket) that holds the seat. A room asks it on every join (`claim`), learns which
-//! channel the user was in before and moves them out of it; a room that removes a member gives
-//! the seat back (`release`) only if that very session still holds it — so a release that arrives
-//! after the user rejoined (same channel, new socket) or moved changes nothing. One tiny object
-//! per user keeps the rule strict across tabs and devices without a global lock (see README).
+//! The `UserChannel` Durable Object: one per user id, holding the channel where the user last
+//! took a seat. A room asks it on every join (`claim`), learns which channel the user was in
+//! before and moves them out of it. Seats are never given back: a room that loses a member does
+//! not call here, and a claim that names a channel the user has since left costs that room one
+//! eviction with nothing to evict. One tiny object per user keeps the rule strict across tabs and
+//! devices without a global lock (see README).
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, State};
@@ -13,7 +13,6 @@ const KEY: &str = "seat";
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
 struct Seat {
     channel_id: String,
-    session_id: String,
 }
 
 #[derive(Serialize)]
@@ -38,16 +37,10 @@ impl DurableObject for UserChannel {
             (Method::Post, "/claim") => {
                 let claim: Seat = req.json().await?;
                 let previous: Option<Seat> = storage.get(KEY).await?;
-                storage.put(KEY, &claim).await?;
-                Response::from_json(&Claimed { previous: previous.map(|seat| seat.channel_id) })
-            }
-            (Method::Post, "/release") => {
-                let release: Seat = req.json().await?;
-                let current: Option<Seat> = storage.get(KEY).await?;
-                if current.as_ref() == Some(&release) {
-                    storage.delete(KEY).await?;
+                if previous.as_ref() != Some(&claim) {
+                    storage.put(KEY, &claim).await?;
                 }
-                Response::from_json(&serde_json::json!({ "ok": true }))
+                Response::from_json(&Claimed { previous: previous.map(|seat| seat.channel_id) })
             }
             _ => Response::error("not found", 404),
         }
