@@ -117,10 +117,6 @@ pub fn lobby_stub(env: &Env) -> worker::Result<Stub> {
     env.durable_object("LOBBY")?.id_from_name("lobby")?.get_stub()
 }
 
-pub fn user_channel_stub(env: &Env, user_id: &str) -> worker::Result<Stub> {
-    env.durable_object("USER_CHANNEL")?.id_from_name(user_id)?.get_stub()
-}
-
 /// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered.
 pub fn websocket_response(client: worker::WebSocket) -> worker::Result<Response> {
     let headers = Headers::new();

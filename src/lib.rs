@@ -8,6 +8,7 @@ pub mod handshake;
 pub mod presence;
 pub mod protocol;
 pub mod rate_limit;
+pub mod seats;
 pub mod turn;
 
 #[cfg(target_arch = "wasm32")]
@@ -18,8 +19,6 @@ mod http;
 mod lobby;
 #[cfg(target_arch = "wasm32")]
 mod room;
-#[cfg(target_arch = "wasm32")]
-mod user_channel;
 
 #[cfg(target_arch = "wasm32")]
 use worker::{event, Context, Env, Method, Request, Response};

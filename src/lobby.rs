@@ -2,32 +2,59 @@
 //! Each `VoiceRoom` posts its roster whenever it changes (with a version, so a late delivery never
 //! overwrites a newer one); `/api/lobby` observers get `roster` on connect, then `channel` updates;
 //! `/api/channels` answers from here. Rosters are stored, so hibernation loses nothing.
+//! It also keeps each user in one channel (`seats.rs`): a report names who holds each seat since
+//! when and the seats taken since the last one; a seat whose user has claimed one elsewhere since
+//! gives way: the lobby drops it from its rosters at once and tells that room to evict the session.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket, WebSocketIncomingMessage,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket, WebSocketIncomingMessage,
     WebSocketPair, WebSocketRequestResponsePair,
 };
 
 use crate::config::Config;
 use crate::http;
 use crate::protocol::{self, ChannelRoster, LobbyMsg, Member};
+use crate::room::EvictRequest;
+use crate::seats::{Claims, GiveWay, Seat, REMEMBER_MS};
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 struct StoredRoster {
     version: u64,
     members: Vec<Member>,
+    /// Who holds each seat (rosters stored before seats were reported have none).
+    #[serde(default)]
+    seats: Vec<Seat>,
+}
+
+/// What a room reports: its roster, plus the seats taken since its last report.
+#[derive(Deserialize)]
+struct RoomReport {
+    #[serde(flatten)]
+    roster: StoredRoster,
+    #[serde(default)]
+    taken: Vec<Seat>,
+}
+
+impl StoredRoster {
+    fn unseat(&mut self, user_id: &str) {
+        self.members.retain(|m| m.id != user_id);
+        self.seats.retain(|s| s.user_id != user_id);
+    }
 }
 
 #[durable_object]
 pub struct Lobby {
     state: State,
+    env: Env,
     config: Config,
     /// Cache of the stored rosters, filled on first use after (re)construction.
     rosters: RefCell<Option<HashMap<String, StoredRoster>>>,
+    /// Each user's newest claim, rebuilt from the stored rosters' seats on first use.
+    claims: RefCell<Claims>,
 }
 
 fn key(channel_id: &str) -> String {
@@ -40,7 +67,7 @@ impl DurableObject for Lobby {
             state.set_websocket_auto_response(&pair);
         }
         let (config, _) = http::settings(&env);
-        Lobby { state, config, rosters: RefCell::new(None) }
+        Lobby { state, env, config, rosters: RefCell::new(None), claims: RefCell::new(Claims::default()) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -60,8 +87,8 @@ impl DurableObject for Lobby {
             }
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
-                let update: StoredRoster = req.json().await?;
-                self.update(channel_id, update).await?;
+                let report: RoomReport = req.json().await?;
+                self.update(channel_id, report.roster, &report.taken).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
             _ => Response::error("not found", 404),
@@ -104,6 +131,13 @@ impl Lobby {
                 rosters.insert(channel.id.clone(), stored);
             }
         }
+        if self.rosters.borrow().is_some() {
+            return Ok(()); // another event loaded them while we read
+        }
+        let mut claims = self.claims.borrow_mut();
+        for (id, roster) in &rosters {
+            claims.report(id, &roster.seats, &[], []);
+        }
         *self.rosters.borrow_mut() = Some(rosters);
         Ok(())
     }
@@ -128,26 +162,64 @@ impl Lobby {
             .collect())
     }
 
-    async fn update(&self, channel_id: &str, update: StoredRoster) -> worker::Result<()> {
+    async fn update(&self, channel_id: &str, mut update: StoredRoster, taken: &[Seat]) -> worker::Result<()> {
         if self.config.channel(channel_id).is_none() {
             return Ok(());
         }
         self.load().await?;
-        let newer = {
-            let rosters = self.rosters.borrow();
-            rosters.as_ref().and_then(|r| r.get(channel_id)).is_none_or(|s| update.version > s.version)
+        // Decide and apply in one step (no await in between), so concurrent updates see each
+        // other's effects: the newer roster, minus every seat that gives way, and the other
+        // channels that lose a seat.
+        let (give_way, changed) = {
+            let mut guard = self.rosters.borrow_mut();
+            let Some(rosters) = guard.as_mut() else { return Ok(()) };
+            // A late report's roster is old news, but the seats it says were taken still count.
+            let stale = rosters.get(channel_id).is_some_and(|s| update.version <= s.version);
+            let held: &[Seat] = if stale { &[] } else { &update.seats };
+            let mut claims = self.claims.borrow_mut();
+            claims.forget_before(http::now_ms().saturating_sub(REMEMBER_MS));
+            let others = rosters.iter().map(|(id, r)| (id.as_str(), r.seats.as_slice()));
+            let give_way = claims.report(channel_id, held, taken, others);
+            if stale && give_way.is_empty() {
+                return Ok(());
+            }
+            let mut changed = if stale { vec![] } else { vec![channel_id.to_owned()] };
+            for GiveWay { channel_id: from, seat } in &give_way {
+                if from == channel_id {
+                    update.unseat(&seat.user_id);
+                } else if let Some(roster) = rosters.get_mut(from) {
+                    roster.unseat(&seat.user_id);
+                    if !changed.contains(from) {
+                        changed.push(from.clone());
+                    }
+                }
+            }
+            if !stale {
+                rosters.insert(channel_id.to_owned(), update);
+            }
+            let changed: Vec<(String, StoredRoster)> =
+                changed.into_iter().filter_map(|id| rosters.get(&id).cloned().map(|r| (id, r))).collect();
+            (give_way, changed)
         };
-        if !newer {
-            return Ok(());
+        for (id, roster) in &changed {
+            self.state.storage().put(&key(id), roster).await?;
+            let frame = LobbyMsg::Channel { id, members: &roster.members }.to_json();
+            for ws in self.state.get_websockets() {
+                let _ = ws.send_with_str(&frame);
+            }
         }
-        let frame = LobbyMsg::Channel { id: channel_id, members: &update.members }.to_json();
-        self.state.storage().put(&key(channel_id), &update).await?;
-        if let Some(rosters) = self.rosters.borrow_mut().as_mut() {
-            rosters.insert(channel_id.to_owned(), update);
-        }
-        for ws in self.state.get_websockets() {
-            let _ = ws.send_with_str(&frame);
+        for GiveWay { channel_id: from, seat } in give_way {
+            if let Err(err) = self.evict(&from, seat).await {
+                console_error!("lobby: moving a user out of {from:?} failed: {err}");
+            }
         }
         Ok(())
+    }
+
+    /// Tells the room `channel_id` that `seat` gave way to a newer one elsewhere.
+    async fn evict(&self, channel_id: &str, seat: Seat) -> worker::Result<()> {
+        let stub = http::room_stub(&self.env, channel_id)?;
+        let evict = EvictRequest { user_id: seat.user_id, session_id: Some(seat.session_id) };
+        http::post_json::<_, serde_json::Value>(&stub, "/evict", &evict).await.map(|_| ())
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::Member;
+use crate::seats::Seat;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = u64;
@@ -25,6 +26,10 @@ pub struct Entry {
     /// takes the entry over.
     pub session_id: String,
     pub joined_at: Millis,
+    /// When `session_id` took the seat (a new join, a resume or a replaced socket): the lobby
+    /// compares these when a user is seated in two channels, and the older seat gives way.
+    #[serde(default)]
+    pub seated_at: Millis,
     pub link: Link,
 }
 
@@ -107,6 +112,14 @@ impl Presence {
         self.entries.iter().map(|e| e.member.clone()).collect()
     }
 
+    /// Who holds each seat, and since when: what the lobby needs to keep each user in one channel.
+    pub fn seats(&self) -> Vec<Seat> {
+        self.entries
+            .iter()
+            .map(|e| Seat { user_id: e.member.id.clone(), session_id: e.session_id.clone(), since: e.seated_at })
+            .collect()
+    }
+
     /// Rebuilds the set after the object woke up: `live` from the open sockets' attachments,
     /// `stored` from storage. A stored live entry with no socket any more lost it without a
     /// close event (the runtime restarted): it gets the grace period from `now`, like any drop.
@@ -177,6 +190,7 @@ impl Presence {
                 };
                 entry.member.name = name.to_owned();
                 entry.session_id = new_session.to_owned();
+                entry.seated_at = now;
                 entry.link = link;
                 Ok(joined)
             }
@@ -185,6 +199,7 @@ impl Presence {
                     member: Member::new(user_id, name),
                     session_id: new_session.to_owned(),
                     joined_at: now,
+                    seated_at: now,
                     link,
                 });
                 Ok(Joined::New)
@@ -371,9 +386,9 @@ mod tests {
 
     #[test]
     fn rebuilding_prefers_the_live_entry_of_a_user() {
-        let live = Entry { member: Member::new("a", "A"), session_id: "new".into(), joined_at: 5, link: Link::Live { last_seen: 9 } };
-        let stale = Entry { member: Member::new("a", "A"), session_id: "old".into(), joined_at: 1, link: Link::Grace { deadline: 20 } };
-        let bob = Entry { member: Member::new("b", "B"), session_id: "b".into(), joined_at: 3, link: Link::Live { last_seen: 9 } };
+        let live = Entry { member: Member::new("a", "A"), session_id: "new".into(), joined_at: 5, seated_at: 0, link: Link::Live { last_seen: 9 } };
+        let stale = Entry { member: Member::new("a", "A"), session_id: "old".into(), joined_at: 1, seated_at: 0, link: Link::Grace { deadline: 20 } };
+        let bob = Entry { member: Member::new("b", "B"), session_id: "b".into(), joined_at: 3, seated_at: 0, link: Link::Live { last_seen: 9 } };
         let p = Presence::new(vec![stale, bob, live]);
         assert_eq!(ids(&p), ["b", "a"]);
         assert_eq!(p.get("a").unwrap().session_id, "new");

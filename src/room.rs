@@ -22,6 +22,7 @@ use crate::http::{self, now_ms, now_secs};
 use crate::presence::{Entry, Joined, Link, Presence, Refused, Timing};
 use crate::protocol::{self, close, parse_client_msg, ClientMsg, Member, Reason, ServerMsg};
 use crate::rate_limit::{Bucket, Limits, Verdict};
+use crate::seats::Seat;
 use crate::turn::{self, Selection};
 
 #[wasm_bindgen]
@@ -49,27 +50,25 @@ struct Attachment {
     closing: bool,
 }
 
-/// Lobby update: a roster with a version, so late deliveries never overwrite newer ones.
+/// Lobby update: a roster with a version, so late deliveries never overwrite newer ones, and who
+/// holds each seat since when, so the lobby can keep every user in one channel.
 #[derive(Serialize)]
 struct RosterUpdate<'a> {
     version: u64,
     members: &'a [Member],
+    seats: &'a [Seat],
+    /// Seats taken since the last update, even if given up again since (a join moves the user
+    /// out of their other channel however briefly they stay).
+    taken: &'a [Seat],
 }
 
-/// The channel a user's seat is in.
-#[derive(Serialize)]
-struct Seat<'a> {
-    channel_id: &'a str,
-}
-
-#[derive(Deserialize)]
-struct Claimed {
-    previous: Option<String>,
-}
-
+/// The lobby's word that a user took a seat elsewhere after `session_id` took theirs here.
 #[derive(Serialize, Deserialize)]
 pub struct EvictRequest {
     pub user_id: String,
+    /// Only this session is evicted (a later join here keeps its seat); None: whoever holds it.
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
 /// Presence as rebuilt for one event, with the sockets that hold its live entries.
@@ -104,9 +103,11 @@ pub struct Room {
     turn: Selection,
     channel_id: RefCell<Option<String>>,
     lobby_seq: Cell<u64>,
-    /// The newest roster the lobby has not been sent yet, and whether a send is under way: the
-    /// lobby gets every change, after the event that made it, at most one request at a time.
-    lobby_pending: RefCell<Option<Vec<Member>>>,
+    /// The newest roster (and seats) the lobby has not been sent yet, and whether a send is under
+    /// way: the lobby gets every change, after the event that made it, one request at a time.
+    lobby_pending: RefCell<Option<(Vec<Member>, Vec<Seat>)>>,
+    /// Seats taken since the last update was sent.
+    lobby_taken: RefCell<Vec<Seat>>,
     lobby_sending: Cell<bool>,
     /// The alarm as last read or set (None: not known since this object woke up).
     alarm_at: Cell<Option<Option<i64>>>,
@@ -132,6 +133,10 @@ struct Ident {
 thread_local! {
     static SLOT_KEY: JsValue = JsValue::from_str("__cvSlot");
 }
+
+/// The least time between two roster updates from one room to the lobby: a room filling up or
+/// emptying sends a few updates, not one per member, and the sidebar is at most this late.
+const LOBBY_GAP_MS: u64 = 100;
 
 /// `WebSocket.OPEN`.
 const OPEN: u16 = 1;
@@ -216,6 +221,7 @@ impl Room {
             channel_id: RefCell::new(None),
             lobby_seq: Cell::new(0),
             lobby_pending: RefCell::new(None),
+            lobby_taken: RefCell::new(Vec::new()),
             lobby_sending: Cell::new(false),
             alarm_at: Cell::new(None),
             me,
@@ -237,7 +243,7 @@ impl Room {
             }
             (Method::Post, "/evict") => {
                 let evict: EvictRequest = req.json().await?;
-                self.evict_moved(&evict.user_id).await?;
+                self.evict_moved(&evict.user_id, evict.session_id.as_deref()).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
             _ => Response::error("not found", 404),
@@ -601,31 +607,15 @@ impl Room {
         }
         let pair = WebSocketPair::new()?;
         let max = self.config.max_members;
-
-        // Refuse early (no other channel is disturbed for a join that cannot succeed).
-        if let Err(refused) = self.load().await?.presence.check_join(user_id, presented, max) {
-            return refuse(pair, refused);
-        }
-
-        // One channel per user: take the user's seat from whichever channel held it last (a
-        // channel the user has left since answers the eviction with nothing to do).
         let session_id = crate::auth::random_id();
-        match self.claim_user(user_id, channel_id).await {
-            Ok(Some(previous)) if previous != channel_id => {
-                if let Err(err) = self.evict_elsewhere(&previous, user_id).await {
-                    console_error!("room: moving a user out of {previous:?} failed: {err}");
-                }
-            }
-            Ok(_) => {}
-            Err(err) => console_error!("room: user channel claim failed: {err}"),
-        }
 
-        // The last wait (≤ 2 s for a remote TURN provider) comes before the decision.
+        // The only wait (≤ 2 s for a remote TURN provider, cached) comes before the decision. One
+        // channel per user waits for nothing: the lobby moves the user out of any other channel
+        // when this room's roster reaches it (`seats.rs`).
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
-        // Other events may have run while we waited: decide on fresh state, with no await
-        // between the decision and accepting the socket.
+        // Decide on fresh state, with no await between the decision and accepting the socket.
         let mut loaded = self.load().await?;
         let now = now_ms();
         let joined = match loaded.presence.join(user_id, name, presented, &session_id, now, max) {
@@ -664,13 +654,18 @@ impl Room {
         self.broadcast(&announce, Some(&server));
 
         self.persist(&loaded).await?;
+        self.lobby_taken.borrow_mut().push(Seat { user_id: user_id.to_owned(), session_id, since: now });
         self.notify_lobby(&loaded.presence);
         http::websocket_response(pair.client)
     }
 
-    /// Another channel took this user: drop them here at once.
-    async fn evict_moved(&self, user_id: &str) -> worker::Result<()> {
+    /// Another channel took this user: drop them here at once (only `session_id`'s seat, when
+    /// named: a later join here is newer than the seat elsewhere).
+    async fn evict_moved(&self, user_id: &str, session_id: Option<&str>) -> worker::Result<()> {
         let mut loaded = self.load().await?;
+        if loaded.presence.get(user_id).is_none_or(|e| session_id.is_some_and(|s| s != e.session_id)) {
+            return Ok(());
+        }
         let Some(entry) = loaded.presence.remove(user_id) else { return Ok(()) };
         let removed = [entry.clone()];
         if let Some(ws) = loaded.socket(user_id, &entry.session_id).cloned() {
@@ -707,48 +702,41 @@ impl Room {
         });
     }
 
-    /// Queues the roster for the lobby. One request at a time per room: changes made while one
-    /// is under way are folded into the next, which carries the newest roster.
+    /// Queues the roster for the lobby. The first change goes at once; changes within
+    /// [`LOBBY_GAP_MS`] of a sent update (or while it is under way) are folded into the next one,
+    /// which carries the newest roster. One request at a time per room.
     fn notify_lobby(&self, presence: &Presence) {
-        *self.lobby_pending.borrow_mut() = Some(presence.members());
+        *self.lobby_pending.borrow_mut() = Some((presence.members(), presence.seats()));
         if self.lobby_sending.replace(true) {
             return;
         }
         self.later(|room| async move {
             loop {
                 let next = room.lobby_pending.borrow_mut().take();
-                let Some(members) = next else { break };
-                if let Err(err) = room.send_roster(&members).await {
+                let Some((members, seats)) = next else { break };
+                let taken = std::mem::take(&mut *room.lobby_taken.borrow_mut());
+                if let Err(err) = room.send_roster(&members, &seats, &taken).await {
                     console_error!("room: lobby update failed: {err}");
+                    // Kept for the next update: the lobby must still hear of these joins.
+                    room.lobby_taken.borrow_mut().splice(0..0, taken);
                 }
+                worker::Delay::from(std::time::Duration::from_millis(LOBBY_GAP_MS)).await;
             }
             room.lobby_sending.set(false);
             Ok(())
         });
     }
 
-    async fn send_roster(&self, members: &[Member]) -> worker::Result<()> {
+    async fn send_roster(&self, members: &[Member], seats: &[Seat], taken: &[Seat]) -> worker::Result<()> {
         let channel_id = self.channel_id().await?;
         // Versions grow across hibernation (the clock) and within a millisecond (the counter).
         let seq = self.lobby_seq.get().wrapping_add(1);
         self.lobby_seq.set(seq);
-        let update = RosterUpdate { version: now_ms() * 1000 + seq % 1000, members };
+        let update = RosterUpdate { version: now_ms() * 1000 + seq % 1000, members, seats, taken };
         let stub = http::lobby_stub(&self.env)?;
         http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), &update).await.map(|_| ())
     }
 
-    async fn claim_user(&self, user_id: &str, channel_id: &str) -> worker::Result<Option<String>> {
-        let stub = http::user_channel_stub(&self.env, user_id)?;
-        let claimed: Claimed = http::post_json(&stub, "/claim", &Seat { channel_id }).await?;
-        Ok(claimed.previous)
-    }
-
-    async fn evict_elsewhere(&self, channel_id: &str, user_id: &str) -> worker::Result<()> {
-        let stub = http::room_stub(&self.env, channel_id)?;
-        http::post_json::<_, serde_json::Value>(&stub, "/evict", &EvictRequest { user_id: user_id.to_owned() })
-            .await
-            .map(|_| ())
-    }
 }
 
 /// The attachment of a member socket the server has not closed.

@@ -39,7 +39,7 @@ const doToml = (classes, bindingOf) => [
 export function measureSizes(work) {
   const ours = dryRun([
     'name = "cromulent-voice"', `main = "${join(work, "build", "index.js")}"`, `compatibility_date = "${COMPAT_DATE}"`,
-    ...doToml(["VoiceRoom", "Lobby", "UserChannel"], (c) => ({ VoiceRoom: "VOICE_ROOM", Lobby: "LOBBY", UserChannel: "USER_CHANNEL" })[c]),
+    ...doToml(["VoiceRoom", "Lobby"], (c) => ({ VoiceRoom: "VOICE_ROOM", Lobby: "LOBBY" })[c]),
   ]);
   const partyserver = dryRun([
     'name = "partyserver-room"', `main = "${join(BENCH, "peers", "partyserver", "room.js")}"`, `compatibility_date = "${COMPAT_DATE}"`,

@@ -186,7 +186,6 @@ export async function startServer(kindArg, { work, vars = benchVars(), tail = fa
   const ourDOs = [
     { binding: "VOICE_ROOM", className: "VoiceRoom" },
     { binding: "LOBBY", className: "Lobby" },
-    { binding: "USER_CHANNEL", className: "UserChannel" },
   ];
   const psDOs = [{ binding: "VoiceRoom", className: "VoiceRoom" }];
   if (kind === "ours" || kind === "partyserver" || kind === "floor") {
@@ -211,7 +210,9 @@ export async function startServer(kindArg, { work, vars = benchVars(), tail = fa
     });
     writeFileSync(join(dir, "config.capnp"), config);
     t0 = performance.now();
-    proc = spawnPinned(WORKERD, ["serve", join(dir, "config.capnp")], { cpus });
+    // BENCH_WORKERD_INSPECTOR=1: the runtime with an inspector listening, as wrangler dev runs it.
+    const inspector = process.env.BENCH_WORKERD_INSPECTOR === "1" ? [`--inspector-addr=127.0.0.1:${await freePort()}`] : [];
+    proc = spawnPinned(WORKERD, ["serve", join(dir, "config.capnp"), ...inspector], { cpus });
   } else if (kind === "ours-wd" || kind === "partyserver-wd") {
     const isOurs = kind === "ours-wd";
     const main = isOurs ? join(work, "build", "index.js") : join(BENCH, "peers", "partyserver", "room.js");

@@ -202,8 +202,7 @@ describe("voice channel", () => {
     const left = await b.socket.next("member_left");
     assert.equal(left.user_id, a.id);
     assert.equal(await a.socket.closed(), 1000);
-    const roster = (await worker.channelsNow()).channels.find((ch) => ch.id === channel);
-    assert.deepEqual(ids(roster.members), [b.id]);
+    assert.deepEqual(await worker.membersWhen(channel, [b.id]), [b.id]);
   });
 
   test("a clean close from the client removes you at once", async () => {
@@ -274,8 +273,7 @@ describe("voice channel", () => {
     const [a, b] = await crowd(channel, 2);
     await worker.join(channel, a.id, { session: a.joined.session_id });
     await b.socket.next("member_joined");
-    const roster = (await worker.channelsNow()).channels.find((ch) => ch.id === channel);
-    assert.deepEqual(ids(roster.members), [a.id, b.id].sort());
+    assert.deepEqual(await worker.membersWhen(channel, [a.id, b.id]), [a.id, b.id].sort());
   });
 
   // --- hibernation ----------------------------------------------------------------------------
@@ -340,14 +338,14 @@ describe("voice channel", () => {
     assert.deepEqual(ids(moved.joined.members), [a.id, there.id].sort());
   });
 
-  test("a move still works after the rooms and the user's channel record hibernate", async () => {
+  test("a move still works after the rooms and the lobby hibernate", async () => {
     const from = freshChannel();
     const to = freshChannel();
     const [a, stay] = await crowd(from, 2);
     const [there] = await crowd(to, 1);
     await worker.hibernateRoom(from);
     await worker.hibernateRoom(to);
-    await worker.hibernate("UserChannel", a.id);
+    await worker.hibernate("Lobby", "lobby");
     await worker.join(to, a.id);
     assert.equal((await a.socket.next("error", 3000)).reason, "moved");
     assert.equal(await a.socket.closed(), 4010);
@@ -367,15 +365,22 @@ describe("voice channel", () => {
     assert.equal(left.user_id, a.id);
   });
 
-  test("after a move the rosters show the user in the new channel only", async () => {
+  test("after a move the rosters show the user in the new channel only, and never in both", async () => {
     const from = freshChannel();
     const to = freshChannel();
     const [a, stay] = await crowd(from, 2);
+    const listedTwice = [];
+    const rosters = (answer) => {
+      const of = (id) => ids(answer.channels.find((c) => c.id === id).members);
+      if (of(from).includes(a.id) && of(to).includes(a.id)) listedTwice.push(JSON.stringify(answer));
+      return { from: of(from), to: of(to) };
+    };
     await worker.join(to, a.id);
-    await stay.socket.next("member_left");
-    const { channels } = await worker.channelsNow();
-    assert.deepEqual(ids(channels.find((c) => c.id === from).members), [stay.id]);
-    assert.deepEqual(ids(channels.find((c) => c.id === to).members), [a.id]);
+    const want = JSON.stringify({ from: [stay.id], to: [a.id] });
+    const settled = rosters(await worker.channelsWhen((answer) => JSON.stringify(rosters(answer)) === want));
+    assert.deepEqual(settled, { from: [stay.id], to: [a.id] });
+    assert.deepEqual(listedTwice, []);
+    assert.equal((await stay.socket.next("member_left")).user_id, a.id);
   });
 
   test("moving back to the first channel works", async () => {
@@ -388,8 +393,7 @@ describe("voice channel", () => {
     assert.equal(await inTwo.socket.closed(), 4010);
     const back = await watcher.socket.next("member_joined");
     assert.equal(back.member.id, a.id);
-    await sleep(100);
-    const { channels } = await worker.channelsNow();
-    assert.deepEqual(ids(channels.find((c) => c.id === two).members), []);
+    assert.deepEqual(await worker.membersWhen(two, []), []);
+    assert.deepEqual(await worker.membersWhen(one, [a.id, watcher.id]), [a.id, watcher.id].sort());
   });
 });

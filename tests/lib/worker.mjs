@@ -307,7 +307,6 @@ export async function startWorker({ vars = {}, secret = SECRET, autoPingMs = 0, 
   const durableObjects = {
     VOICE_ROOM: { className: "VoiceRoom", useSQLite: true },
     LOBBY: { className: "Lobby", useSQLite: true },
-    USER_CHANNEL: { className: "UserChannel", useSQLite: true },
   };
   const options = {
     name: WORKER_NAME,
@@ -479,9 +478,31 @@ export class Worker {
   }
 
   /**
+   * `/api/channels` once `settled(answer)` holds, asked every 20 ms for up to `timeoutMs`; else
+   * the last answer, for the caller's assertion to show. A room tells the lobby of a change just
+   * after the event that made it (and folds changes within 100 ms), so the rosters follow an
+   * event by a few to a hundred milliseconds.
+   */
+  async channelsWhen(settled, timeoutMs = 2000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await this.channelsNow();
+      if (settled(answer) || Date.now() > deadline) return answer;
+      await sleep(20);
+    }
+  }
+
+  /** The member ids `channel` lists once they equal `expected` (sorted), or after `timeoutMs`. */
+  async membersWhen(channel, expected, timeoutMs = 2000) {
+    const idsOf = (answer) => (answer.channels.find((c) => c.id === channel)?.members ?? []).map((m) => m.id).sort();
+    const want = JSON.stringify([...expected].sort());
+    return idsOf(await this.channelsWhen((answer) => JSON.stringify(idsOf(answer)) === want, timeoutMs));
+  }
+
+  /**
    * Forces a Durable Object out of memory with its WebSockets hibernated, as workerd does after
    * ~10 s idle. It is addressed by `name` (what the worker passes to idFromName: the channel id
-   * for a VoiceRoom, the user id for a UserChannel); when no object of that name is running,
+   * for a VoiceRoom, "lobby" for the Lobby); when no object of that name is running,
    * every object of the class with storage on disk is tried instead, so a different naming
    * scheme still gets hibernated. Throws when nothing was running.
    */
