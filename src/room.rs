@@ -111,21 +111,24 @@ pub struct Room {
     lobby_sending: Cell<bool>,
     /// The alarm as last read or set (None: not known since this object woke up).
     alarm_at: Cell<Option<Option<i64>>>,
+    /// Presence as last read from or written to storage (None: not read since this object woke
+    /// up). Only this object writes it, so the copy is exact while the object lives.
+    stored: RefCell<Option<Vec<Entry>>>,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
-    /// Who each live socket is, with its flood-control bucket, keyed by a slot number kept on
-    /// the JS socket object. In memory on purpose: lost with hibernation and rebuilt from the
-    /// attachment on the next message (a flooding socket keeps the object awake, and a fresh
-    /// bucket after hibernation is harmless).
+    /// Who each live socket is (its attachment), with its flood-control bucket, keyed by a slot
+    /// number kept on the JS socket object. In memory on purpose: lost with hibernation and
+    /// rebuilt from the attachment when the socket is next seen (a flooding socket keeps the
+    /// object awake, and a fresh bucket after hibernation is harmless).
     idents: RefCell<HashMap<u32, Ident>>,
     next_slot: Cell<u32>,
 }
 
-/// What every message needs to know about its sender without deserializing its attachment.
+/// What the room knows of a member socket without deserializing its attachment.
 struct Ident {
-    user_id: String,
-    /// When its attachment last recorded a sign of life.
-    touched: u64,
+    /// Its attachment as last written or read (every write goes through
+    /// [`Room::write_attachment`], which keeps this copy exact).
+    att: Attachment,
     /// Flood control for this socket.
     bucket: Bucket,
 }
@@ -224,6 +227,7 @@ impl Room {
             lobby_taken: RefCell::new(Vec::new()),
             lobby_sending: Cell::new(false),
             alarm_at: Cell::new(None),
+            stored: RefCell::new(None),
             me,
             idents: RefCell::new(HashMap::new()),
             next_slot: Cell::new(1),
@@ -271,7 +275,7 @@ impl Room {
 
     /// The full path, for every message the fast path did not relay (`verdict` is its rate check).
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage, verdict: Verdict) -> worker::Result<()> {
-        let Some(mut att) = attachment(&ws) else { return Ok(()) };
+        let Some(mut att) = self.attachment(&ws) else { return Ok(()) };
         match verdict {
             Verdict::Allow => {}
             Verdict::Reject { notify } => {
@@ -321,7 +325,7 @@ impl Room {
                     .state
                     .get_websockets_with_tag(&to)
                     .into_iter()
-                    .filter(|t| attachment(t).is_some())
+                    .filter(|t| self.attachment(t).is_some())
                     .collect();
                 if targets.is_empty() {
                     send(&ws, &ServerMsg::error(Reason::UnknownPeer, format!("{to:?} is not connected here")));
@@ -344,7 +348,7 @@ impl Room {
                 if let Some(member) = updated {
                     att.entry.member = member.clone();
                     att.entry.link = Link::Live { last_seen: now_ms() };
-                    let _ = ws.serialize_attachment(&att);
+                    let _ = self.write_attachment(&ws, &att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
                     self.persist(&loaded).await?;
                     self.notify_lobby(&loaded.presence);
@@ -370,7 +374,7 @@ impl Room {
         let sweep = loaded.presence.sweep(now_ms(), self.timing());
         for (user_id, session_id) in &sweep.timed_out {
             if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
-                if let Some(mut att) = attachment(&ws) {
+                if let Some(mut att) = self.attachment(&ws) {
                     send(&ws, &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"));
                     self.close_socket(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
                 }
@@ -385,46 +389,69 @@ impl Room {
         Response::ok("")
     }
 
-    /// The sender's slot in `idents`: the number kept on its JS socket object, or (once per
-    /// socket per wake-up) a new one filled from its attachment. None for a socket that is not a
-    /// member, or that the server is closing.
-    fn slot(&self, ws: &WebSocket) -> Option<u32> {
+    /// The slot number kept on this JS socket object, if it names a known socket.
+    fn kept_slot(&self, ws: &WebSocket) -> Option<u32> {
         let raw: &JsValue = ws.as_ref();
-        let kept = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()).map(|f| f as u32);
-        if let Some(slot) = kept.filter(|slot| self.idents.borrow().contains_key(slot)) {
+        let kept = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()).map(|f| f as u32)?;
+        self.idents.borrow().contains_key(&kept).then_some(kept)
+    }
+
+    /// The socket's slot in `idents`: the one kept on it, or (once per socket per wake-up) a new
+    /// one filled from its attachment. None for a socket that is not a member, or that the
+    /// server is closing.
+    fn slot(&self, ws: &WebSocket) -> Option<u32> {
+        if let Some(slot) = self.kept_slot(ws) {
             return Some(slot);
         }
-        let att = attachment(ws)?;
+        let att = read_attachment(ws)?;
+        self.remember(ws, att)
+    }
+
+    fn remember(&self, ws: &WebSocket, att: Attachment) -> Option<u32> {
         let slot = self.next_slot.get();
         self.next_slot.set(slot.wrapping_add(1));
-        let ident = Ident {
-            user_id: att.entry.member.id,
-            touched: match att.entry.link {
-                Link::Live { last_seen } => last_seen,
-                _ => 0,
-            },
-            bucket: Bucket::new(self.limits(), now_ms()),
-        };
+        let raw: &JsValue = ws.as_ref();
         SLOT_KEY.with(|k| js_sys::Reflect::set(raw, k, &JsValue::from_f64(f64::from(slot))).ok())?;
-        self.idents.borrow_mut().insert(slot, ident);
+        self.idents.borrow_mut().insert(slot, Ident { att, bucket: Bucket::new(self.limits(), now_ms()) });
         Some(slot)
+    }
+
+    /// The attachment of a member socket the server has not closed: from memory when this
+    /// object has seen the socket since it woke up, else deserialized (once).
+    fn attachment(&self, ws: &WebSocket) -> Option<Attachment> {
+        let slot = self.slot(ws)?;
+        self.idents.borrow().get(&slot).map(|ident| ident.att.clone())
+    }
+
+    /// Writes the socket's attachment and keeps the copy in memory exact (a closing socket is
+    /// forgotten: it is no member and no sender any more).
+    fn write_attachment(&self, ws: &WebSocket, att: &Attachment) -> worker::Result<()> {
+        let written = ws.serialize_attachment(att);
+        if att.closing {
+            self.forget(ws);
+        } else if let Some(slot) = self.kept_slot(ws) {
+            if let Some(ident) = self.idents.borrow_mut().get_mut(&slot) {
+                ident.att = att.clone();
+            }
+        } else {
+            self.remember(ws, att.clone());
+        }
+        written
     }
 
     /// Marks the socket as closed by us (its close event is then ignored, and it is no sender any
     /// more) and closes it.
     fn close_socket(&self, ws: &WebSocket, att: &mut Attachment, code: u16, reason: &str) {
-        self.forget(ws);
         att.closing = true;
-        let _ = ws.serialize_attachment(&*att);
+        let _ = self.write_attachment(ws, att);
         let _ = ws.close(Some(code), Some(reason));
     }
 
-    /// Forgets a closing socket's identity and bucket (the next lookup reads its attachment,
-    /// which says it is closing).
+    /// Forgets a socket's identity and bucket (the next lookup reads its attachment, which says
+    /// whether it is closing).
     fn forget(&self, ws: &WebSocket) {
-        let raw: &JsValue = ws.as_ref();
-        if let Some(slot) = SLOT_KEY.with(|k| js_sys::Reflect::get(raw, k).ok()).and_then(|v| v.as_f64()) {
-            self.idents.borrow_mut().remove(&(slot as u32));
+        if let Some(slot) = self.kept_slot(ws) {
+            self.idents.borrow_mut().remove(&slot);
         }
     }
 
@@ -441,7 +468,7 @@ impl Room {
             ("signal", Some(to), Some(payload), _)
                 if payload.get().starts_with('{')
                     && !to.is_empty()
-                    && to != sender.user_id
+                    && to != sender.att.entry.member.id
                     && protocol::nesting_within(payload.get(), protocol::MAX_NESTING) =>
             {
                 let targets: Vec<WebSocket> = self
@@ -453,24 +480,25 @@ impl Room {
                 if targets.is_empty() {
                     return false; // unknown_peer: the full path answers it
                 }
-                let from = serde_json::to_string(&sender.user_id).unwrap_or_default();
+                let from = serde_json::to_string(&sender.att.entry.member.id).unwrap_or_default();
                 let frame = format!(r#"{{"type":"signal","from":{from},"payload":{}}}"#, payload.get());
                 for target in targets {
                     let _ = target.send_with_str(&frame);
                 }
             }
             ("speaking", _, _, Some(speaking)) => {
-                let frame = ServerMsg::MemberSpeaking { user_id: &sender.user_id, speaking }.to_json();
+                let frame = ServerMsg::MemberSpeaking { user_id: &sender.att.entry.member.id, speaking }.to_json();
                 self.broadcast(&frame, Some(ws));
             }
             _ => return false,
         }
-        // A sign of life, written to the attachment at most every few seconds (as `touch`).
-        if now >= sender.touched + self.touch_every() {
-            if let Some(mut att) = attachment(ws) {
-                self.touch(ws, &mut att);
+        // A sign of life, written to the attachment at most every few seconds (as `touch`; the
+        // copy in memory is updated here since `idents` is borrowed).
+        if let Link::Live { last_seen } = sender.att.entry.link {
+            if now >= last_seen + self.touch_every() {
+                sender.att.entry.link = Link::Live { last_seen: now };
+                let _ = ws.serialize_attachment(&sender.att);
             }
-            sender.touched = now;
         }
         true
     }
@@ -478,8 +506,7 @@ impl Room {
     /// A socket closed by its client: a clean close is a leave, anything else starts the grace
     /// period (the member stays listed until the alarm, unless they come back).
     async fn closed(&self, ws: WebSocket, code: usize) -> worker::Result<()> {
-        self.forget(&ws);
-        let Some(mut att) = attachment(&ws) else {
+        let Some(mut att) = self.attachment(&ws) else {
             // Our own close, echoed back: finish the handshake so the client is not left waiting.
             let _ = ws.close(Some(close::NORMAL), Some("closed"));
             return Ok(());
@@ -529,7 +556,7 @@ impl Room {
         let mut sockets = Vec::new();
         let mut entries = Vec::new();
         for ws in self.state.get_websockets() {
-            let Some(att) = attachment(&ws) else { continue };
+            let Some(att) = self.attachment(&ws) else { continue };
             let mut entry = att.entry.clone();
             if let Link::Live { last_seen } = &mut entry.link {
                 let raw: &RawState = self.state.as_raw().unchecked_ref();
@@ -542,7 +569,15 @@ impl Room {
             entries.push(entry);
             sockets.push((ws, att));
         }
-        let stored_before: Vec<Entry> = self.state.storage().get(PRESENCE_KEY).await?.unwrap_or_default();
+        let known = self.stored.borrow().clone();
+        let stored_before = match known {
+            Some(stored) => stored,
+            None => {
+                let stored: Vec<Entry> = self.state.storage().get(PRESENCE_KEY).await?.unwrap_or_default();
+                *self.stored.borrow_mut() = Some(stored.clone());
+                stored
+            }
+        };
         let presence = Presence::restore(entries, stored_before.clone(), now_ms(), self.timing());
         Ok(Loaded { presence, sockets, stored_before })
     }
@@ -553,10 +588,17 @@ impl Room {
         let storage = self.state.storage();
         let stored = loaded.presence.stored_form();
         if stored != loaded.stored_before {
-            if stored.is_empty() {
-                storage.delete(PRESENCE_KEY).await?;
+            // The copy follows the newest write issued (writes land in order); a failed write
+            // drops it, so the next event reads storage again.
+            *self.stored.borrow_mut() = Some(stored.clone());
+            let written = if stored.is_empty() {
+                storage.delete(PRESENCE_KEY).await.map(|_| ())
             } else {
-                storage.put(PRESENCE_KEY, &stored).await?;
+                storage.put(PRESENCE_KEY, &stored).await
+            };
+            if let Err(err) = written {
+                *self.stored.borrow_mut() = None;
+                return Err(err);
             }
         }
         let current = match self.alarm_at.get() {
@@ -584,7 +626,7 @@ impl Room {
         if let Link::Live { last_seen } = att.entry.link {
             if now >= last_seen + self.touch_every() {
                 att.entry.link = Link::Live { last_seen: now };
-                let _ = ws.serialize_attachment(&*att);
+                let _ = self.write_attachment(ws, att);
             }
         }
     }
@@ -628,7 +670,7 @@ impl Room {
 
         if let Joined::Replaced { old_session } = &joined {
             if let Some(old) = loaded.socket(user_id, old_session).cloned() {
-                if let Some(mut att) = attachment(&old) {
+                if let Some(mut att) = self.attachment(&old) {
                     send(&old, &ServerMsg::error(Reason::Replaced, "this tab reconnected on a new socket"));
                     self.close_socket(&old, &mut att, close::REPLACED, "replaced");
                 }
@@ -637,7 +679,7 @@ impl Room {
 
         let server = pair.server;
         self.state.accept_websocket_with_tags(&server, &[user_id]);
-        server.serialize_attachment(&Attachment { entry: entry.clone(), closing: false })?;
+        self.write_attachment(&server, &Attachment { entry: entry.clone(), closing: false })?;
 
         send(
             &server,
@@ -669,7 +711,7 @@ impl Room {
         let Some(entry) = loaded.presence.remove(user_id) else { return Ok(()) };
         let removed = [entry.clone()];
         if let Some(ws) = loaded.socket(user_id, &entry.session_id).cloned() {
-            if let Some(mut att) = attachment(&ws) {
+            if let Some(mut att) = self.attachment(&ws) {
                 send(&ws, &ServerMsg::error(Reason::Moved, "you joined another channel"));
                 self.close_socket(&ws, &mut att, close::MOVED, "moved");
             }
@@ -739,8 +781,8 @@ impl Room {
 
 }
 
-/// The attachment of a member socket the server has not closed.
-fn attachment(ws: &WebSocket) -> Option<Attachment> {
+/// The attachment of a member socket the server has not closed, as stored on the socket.
+fn read_attachment(ws: &WebSocket) -> Option<Attachment> {
     ws.deserialize_attachment::<Attachment>().ok().flatten().filter(|a| !a.closing)
 }
 
