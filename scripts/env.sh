@@ -13,4 +13,7 @@ export DO_NOT_TRACK=1
 # wrangler dev on the workerd the tests pin (miniflare 4's, 2026-07-30) rather than wrangler's own
 # 2026-11-17: that one's inspector async-trace sink costs more with every WebSocket message since
 # start (a busy room under wrangler dev fell from 10.9k to 7.1k msg/s within 20 s; bench/README.md).
-[ -x "$ROOT/node_modules/workerd/bin/workerd" ] && export MINIFLARE_WORKERD_PATH="$ROOT/node_modules/workerd/bin/workerd"
+# (Before `npm ci` it is not there yet: scripts source this file again after setup.)
+if [ -x "$ROOT/node_modules/workerd/bin/workerd" ]; then
+  export MINIFLARE_WORKERD_PATH="$ROOT/node_modules/workerd/bin/workerd"
+fi
