@@ -3,8 +3,11 @@
 //! keeps presence. Nothing that matters lives only in memory: each live member is its socket's
 //! attachment (with its last sign of life), every entry is also in storage under `presence` (so
 //! members in their grace period, and members whose sockets vanished in a runtime restart, are
-//! known), and one storage alarm is always set to the earliest heartbeat or grace deadline. The rules are in `presence.rs`;
-//! this file reads state, calls them and performs the effects.
+//! known), and one storage alarm is always set to the earliest heartbeat or grace deadline (copies
+//! kept in memory while the object lives only save re-reading them). After each change the room
+//! reports its roster and seats to the Lobby, which keeps every user in one channel and may answer
+//! with `/evict`. The rules are in `presence.rs` and `seats.rs`; this file reads state, calls
+//! them and performs the effects.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
