@@ -103,6 +103,17 @@ describe("voice channel", () => {
     await a.socket.expectNothing(0, "signal");
   });
 
+  test("a signal with text beyond ASCII (accents, CJK, emoji, escapes) arrives exactly as sent", async () => {
+    const channel = freshChannel();
+    const [a, b] = await crowd(channel, 2);
+    const sdp = `v=0\r\ns=Zoë 🎧 声音 \u2028 "quoted" \\ back\r\n${"a=x-pad:ünïcødé\r\n".repeat(40)}`;
+    const payload = { type: "offer", sdp, nested: { emoji: "👩‍👩‍👧", escaped: "\u0000\t" } };
+    a.socket.send({ type: "signal", to: b.id, payload });
+    const got = await b.socket.next("signal");
+    assert.equal(got.from, a.id);
+    assert.deepEqual(got.payload, payload);
+  });
+
   test("a spoofed from in a client signal is overwritten by the server", async () => {
     const channel = freshChannel();
     const [a, b, c] = await crowd(channel, 3);
