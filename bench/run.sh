@@ -8,6 +8,7 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH/../scripts/env.sh"
 cd "$ROOT"
 bash "$BENCH/setup.sh"
+source "$BENCH/../scripts/env.sh" # again: setup may just have installed Node 22 and workerd
 [ -n "${BENCH_NO_BUILD:-}" ] || bash scripts/build.sh >/dev/null
 export BENCH_COMMAND="bash bench/run.sh${*:+ $*}"
 export BENCH_SERVER_CPUS="${BENCH_SERVER_CPUS:-1}"

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::http;
 use crate::protocol::{self, ChannelRoster, LobbyMsg, Member};
 use crate::room::EvictRequest;
-use crate::seats::{Claims, GiveWay, Seat, REMEMBER_MS};
+use crate::seats::{Claims, GiveWay, Seat};
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 struct StoredRoster {
@@ -136,7 +136,7 @@ impl Lobby {
         }
         let mut claims = self.claims.borrow_mut();
         for (id, roster) in &rosters {
-            claims.report(id, &roster.seats, &[], []);
+            claims.remember(id, &roster.seats);
         }
         *self.rosters.borrow_mut() = Some(rosters);
         Ok(())
@@ -177,7 +177,7 @@ impl Lobby {
             let stale = rosters.get(channel_id).is_some_and(|s| update.version <= s.version);
             let held: &[Seat] = if stale { &[] } else { &update.seats };
             let mut claims = self.claims.borrow_mut();
-            claims.forget_before(http::now_ms().saturating_sub(REMEMBER_MS));
+            claims.forget_old(http::now_ms());
             let others = rosters.iter().map(|(id, r)| (id.as_str(), r.seats.as_slice()));
             let give_way = claims.report(channel_id, held, taken, others);
             if stale && give_way.is_empty() {

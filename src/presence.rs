@@ -33,6 +33,13 @@ pub struct Entry {
     pub link: Link,
 }
 
+impl Entry {
+    /// The seat this entry holds, as the lobby sees it.
+    pub fn seat(&self) -> Seat {
+        Seat { user_id: self.member.id.clone(), session_id: self.session_id.clone(), since: self.seated_at }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "link", rename_all = "snake_case")]
 pub enum Link {
@@ -114,10 +121,7 @@ impl Presence {
 
     /// Who holds each seat, and since when: what the lobby needs to keep each user in one channel.
     pub fn seats(&self) -> Vec<Seat> {
-        self.entries
-            .iter()
-            .map(|e| Seat { user_id: e.member.id.clone(), session_id: e.session_id.clone(), since: e.seated_at })
-            .collect()
+        self.entries.iter().map(Entry::seat).collect()
     }
 
     /// Rebuilds the set after the object woke up: `live` from the open sockets' attachments,

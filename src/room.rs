@@ -51,9 +51,6 @@ extern "C" {
     type EncodeIntoResult;
 
     #[wasm_bindgen(method, getter)]
-    fn read(this: &EncodeIntoResult) -> f64;
-
-    #[wasm_bindgen(method, getter)]
     fn written(this: &EncodeIntoResult) -> f64;
 }
 
@@ -64,16 +61,9 @@ thread_local! {
 /// A text frame as a Rust string, copied by the runtime's `TextEncoder`; None for a binary frame.
 fn frame_text(message: &JsValue) -> Option<String> {
     let text: &js_sys::JsString = message.dyn_ref()?;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    let units = text.length() as usize;
-    let mut buf = vec![0u8; units * 3];
-    let (read, written) = ENCODER.with(|e| {
-        let result = e.encode_into(text, &mut buf);
-        (result.read() as usize, result.written() as usize)
-    });
-    if read != units {
-        return message.as_string(); // cannot happen with a large enough buffer; stay correct anyway
-    }
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so the whole string always fits.
+    let mut buf = vec![0u8; text.length() as usize * 3];
+    let written = ENCODER.with(|e| e.encode_into(text, &mut buf).written() as usize);
     buf.truncate(written);
     // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD, as `as_string` does).
     String::from_utf8(buf).ok().or_else(|| message.as_string())
@@ -91,6 +81,20 @@ struct Attachment {
     /// Set before the server closes the socket, so its late close event is ignored.
     #[serde(default)]
     closing: bool,
+}
+
+impl Attachment {
+    /// Records a sign of life at `now` if the last one written is at least `every` old; true when
+    /// the attachment must be written again.
+    fn saw_life(&mut self, now: u64, every: u64) -> bool {
+        match self.entry.link {
+            Link::Live { last_seen } if now >= last_seen + every => {
+                self.entry.link = Link::Live { last_seen: now };
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Lobby update: a roster with a version, so late deliveries never overwrite newer ones, and who
@@ -535,13 +539,9 @@ impl Room {
             }
             _ => return false,
         }
-        // A sign of life, written to the attachment at most every few seconds (as `touch`; the
-        // copy in memory is updated here since `idents` is borrowed).
-        if let Link::Live { last_seen } = sender.att.entry.link {
-            if now >= last_seen + self.touch_every() {
-                sender.att.entry.link = Link::Live { last_seen: now };
-                let _ = ws.serialize_attachment(&sender.att);
-            }
+        // A sign of life, as `touch` (written here: `idents` is borrowed, and this is its copy).
+        if sender.att.saw_life(now, self.touch_every()) {
+            let _ = ws.serialize_attachment(&sender.att);
         }
         true
     }
@@ -665,12 +665,8 @@ impl Room {
 
     /// A message or ping proves the socket alive; written down at most every few seconds.
     fn touch(&self, ws: &WebSocket, att: &mut Attachment) {
-        let now = now_ms();
-        if let Link::Live { last_seen } = att.entry.link {
-            if now >= last_seen + self.touch_every() {
-                att.entry.link = Link::Live { last_seen: now };
-                let _ = self.write_attachment(ws, att);
-            }
+        if att.saw_life(now_ms(), self.touch_every()) {
+            let _ = self.write_attachment(ws, att);
         }
     }
 
@@ -739,7 +735,7 @@ impl Room {
         self.broadcast(&announce, Some(&server));
 
         self.persist(&loaded).await?;
-        self.lobby_taken.borrow_mut().push(Seat { user_id: user_id.to_owned(), session_id, since: now });
+        self.lobby_taken.borrow_mut().push(entry.seat());
         self.notify_lobby(&loaded.presence);
         http::websocket_response(pair.client)
     }
@@ -748,7 +744,8 @@ impl Room {
     /// named: a later join here is newer than the seat elsewhere).
     async fn evict_moved(&self, user_id: &str, session_id: Option<&str>) -> worker::Result<()> {
         let mut loaded = self.load().await?;
-        if loaded.presence.get(user_id).is_none_or(|e| session_id.is_some_and(|s| s != e.session_id)) {
+        let named = |e: &Entry| session_id.is_none_or(|s| s == e.session_id);
+        if !loaded.presence.get(user_id).is_some_and(named) {
             return Ok(());
         }
         let Some(entry) = loaded.presence.remove(user_id) else { return Ok(()) };

@@ -32,13 +32,17 @@ pub struct GiveWay {
 
 /// How long a claim is remembered. Reports arrive within milliseconds of the join; a claim only
 /// matters until the reports of both channels have met, and held seats are in the rosters anyway.
-pub const REMEMBER_MS: Millis = 10 * 60 * 1000;
+const REMEMBER_MS: Millis = 10 * 60 * 1000;
+
+/// How often old claims are looked for (a scan of every user, so not on every report).
+const FORGET_EVERY_MS: Millis = 60 * 1000;
 
 /// Each user's newest claim: the channel and seat with the latest `since` (on a tie the larger
 /// channel id, so the order reports arrive in never matters).
 #[derive(Clone, Debug, Default)]
 pub struct Claims {
     newest: HashMap<String, (String, Seat)>,
+    forgot_at: Millis,
 }
 
 impl Claims {
@@ -52,9 +56,7 @@ impl Claims {
         taken: &[Seat],
         others: impl IntoIterator<Item = (&'a str, &'a [Seat])>,
     ) -> Vec<GiveWay> {
-        for seat in taken.iter().chain(held) {
-            self.note(channel_id, seat);
-        }
+        self.remember(channel_id, taken.iter().chain(held));
         let mut out: Vec<GiveWay> = held
             .iter()
             .filter(|seat| self.beaten(channel_id, seat))
@@ -74,19 +76,27 @@ impl Claims {
         out
     }
 
-    /// Forgets claims taken before `cutoff` (see [`REMEMBER_MS`]).
-    pub fn forget_before(&mut self, cutoff: Millis) {
-        self.newest.retain(|_, (_, seat)| seat.since >= cutoff);
+    /// Records `seats` as claimed in `channel_id`, where newer than what is known of their users.
+    pub fn remember<'a>(&mut self, channel_id: &str, seats: impl IntoIterator<Item = &'a Seat>) {
+        for seat in seats {
+            let newer = self
+                .newest
+                .get(&seat.user_id)
+                .is_none_or(|(channel, known)| (known.since, channel.as_str()) < (seat.since, channel_id));
+            if newer {
+                self.newest.insert(seat.user_id.clone(), (channel_id.to_owned(), seat.clone()));
+            }
+        }
     }
 
-    fn note(&mut self, channel_id: &str, seat: &Seat) {
-        let newer = self
-            .newest
-            .get(&seat.user_id)
-            .is_none_or(|(channel, known)| (known.since, channel.as_str()) < (seat.since, channel_id));
-        if newer {
-            self.newest.insert(seat.user_id.clone(), (channel_id.to_owned(), seat.clone()));
+    /// Forgets claims older than [`REMEMBER_MS`] at `now`; looks at most once a minute.
+    pub fn forget_old(&mut self, now: Millis) {
+        if now < self.forgot_at + FORGET_EVERY_MS {
+            return;
         }
+        self.forgot_at = now;
+        let cutoff = now.saturating_sub(REMEMBER_MS);
+        self.newest.retain(|_, (_, seat)| seat.since >= cutoff);
     }
 
     /// Whether the user of `seat` (held in `channel_id`) has claimed a seat elsewhere since.
@@ -204,9 +214,20 @@ mod tests {
     #[test]
     fn old_claims_are_forgotten() {
         let mut claims = Claims::default();
-        claims.report("gaming", &[], &[seat("alice", "s3", 200)], []);
-        claims.forget_before(201);
-        let general = [seat("alice", "s2", 150)];
+        let at = FORGET_EVERY_MS; // after the first look
+        claims.report("gaming", &[], &[seat("alice", "s3", at + 200)], []);
+        claims.forget_old(at + 200 + REMEMBER_MS + 1);
+        let general = [seat("alice", "s2", at + 150)];
         assert!(claims.report("general", &general, &general, []).is_empty());
+    }
+
+    #[test]
+    fn recent_claims_survive_a_look_for_old_ones() {
+        let mut claims = Claims::default();
+        let at = FORGET_EVERY_MS;
+        claims.report("gaming", &[], &[seat("alice", "s3", at + 200)], []);
+        claims.forget_old(at + 200 + REMEMBER_MS - 1);
+        let general = [seat("alice", "s2", at + 150)];
+        assert_eq!(claims.report("general", &general, &general, []).len(), 1);
     }
 }

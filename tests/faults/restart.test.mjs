@@ -32,6 +32,14 @@ describe("the runtime restarts mid-call", () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return rosterMap(r.body.channels);
   };
+  /** The rosters once they equal `expected` (asked every `everyMs`), or the last seen at `deadline`. */
+  const channelsWhenEqual = async (expected, deadline, everyMs) => {
+    for (;;) {
+      const seen = await channelsNow();
+      if (JSON.stringify(seen) === JSON.stringify(expected) || performance.now() >= deadline) return seen;
+      await sleep(everyMs);
+    }
+  };
 
   before(async () => {
     dev = new WranglerDev({
@@ -46,12 +54,7 @@ describe("the runtime restarts mid-call", () => {
     lobby = (await lobbyAt(dev.url, token("lobby-watcher"), { pingMs: 500 })).socket;
     // The rooms tell the lobby just after each join (changes within 100 ms folded into one).
     const expected = { general: ["alice", "bob"], gaming: ["carol"], music: [] };
-    let seen;
-    for (const deadline = performance.now() + 2000; performance.now() < deadline; await sleep(20)) {
-      seen = await channelsNow();
-      if (JSON.stringify(seen) === JSON.stringify(expected)) break;
-    }
-    assert.deepEqual(seen, expected);
+    assert.deepEqual(await channelsWhenEqual(expected, performance.now() + 2000, 20), expected);
   });
 
   after(async () => {
@@ -99,13 +102,7 @@ describe("the runtime restarts mid-call", () => {
     assert.ok(restartedAt, "the runtime restarted");
     // carol never came back: her old session must be gone everywhere once the alarm had its chance.
     const expected = { general: ["alice", "bob"], gaming: [], music: [] };
-    const deadline = restartedAt + HEARTBEAT_MS + GRACE_MS + SLACK_MS;
-    let seen;
-    while (performance.now() < deadline) {
-      seen = await channelsNow();
-      if (JSON.stringify(seen) === JSON.stringify(expected)) break;
-      await sleep(250);
-    }
+    const seen = await channelsWhenEqual(expected, restartedAt + HEARTBEAT_MS + GRACE_MS + SLACK_MS, 250);
     t.diagnostic(`/api/channels ${((performance.now() - restartedAt) / 1000).toFixed(1)} s after the restart: ${JSON.stringify(seen)}`);
     assert.deepEqual(seen, expected, "GET /api/channels");
     const fresh = await lobbyAt(dev.url, token("late-watcher"));
