@@ -87,7 +87,11 @@ impl Config {
                 warnings.push(format!("STUN_URLS: ignoring {} entries that are not stun: URLs", bad.len()));
             }
             // Never empty (contract).
-            if good.is_empty() { vec![DEFAULT_STUN_URLS.to_owned()] } else { good }
+            if good.is_empty() {
+                vec![DEFAULT_STUN_URLS.to_owned()]
+            } else {
+                good
+            }
         };
 
         let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
@@ -253,10 +257,7 @@ mod tests {
     #[test]
     fn stun_urls_are_never_empty() {
         assert_eq!(config(&[("STUN_URLS", "http://x")]).stun_urls, ["stun:stun.cloudflare.com:3478"]);
-        assert_eq!(
-            config(&[("STUN_URLS", "stun:a:3478, stun:b:3478")]).stun_urls,
-            ["stun:a:3478", "stun:b:3478"]
-        );
+        assert_eq!(config(&[("STUN_URLS", "stun:a:3478, stun:b:3478")]).stun_urls, ["stun:a:3478", "stun:b:3478"]);
     }
 
     #[test]

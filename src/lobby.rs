@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket, WebSocketIncomingMessage,
-    WebSocketPair, WebSocketRequestResponsePair,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 use crate::config::Config;
@@ -153,11 +153,7 @@ impl Lobby {
             .map(|c| ChannelRoster {
                 id: c.id.clone(),
                 name: c.name.clone(),
-                members: rosters
-                    .as_ref()
-                    .and_then(|r| r.get(&c.id))
-                    .map(|s| s.members.clone())
-                    .unwrap_or_default(),
+                members: rosters.as_ref().and_then(|r| r.get(&c.id)).map(|s| s.members.clone()).unwrap_or_default(),
             })
             .collect())
     }

@@ -95,8 +95,11 @@ impl Presence {
     pub fn new(mut entries: Vec<Entry>) -> Self {
         entries.sort_by(|a, b| {
             let live = |e: &Entry| matches!(e.link, Link::Live { .. });
-            (a.member.id.as_str(), !live(a), std::cmp::Reverse(a.joined_at))
-                .cmp(&(b.member.id.as_str(), !live(b), std::cmp::Reverse(b.joined_at)))
+            (a.member.id.as_str(), !live(a), std::cmp::Reverse(a.joined_at)).cmp(&(
+                b.member.id.as_str(),
+                !live(b),
+                std::cmp::Reverse(b.joined_at),
+            ))
         });
         entries.dedup_by(|later, first| later.member.id == first.member.id);
         entries.sort_by_key(|e| e.joined_at);
@@ -158,7 +161,12 @@ impl Presence {
 
     /// Decides a join without changing anything (the room checks this before it asks the user's
     /// other channel to let go).
-    pub fn check_join(&self, user_id: &str, presented_session: Option<&str>, max_members: usize) -> Result<(), Refused> {
+    pub fn check_join(
+        &self,
+        user_id: &str,
+        presented_session: Option<&str>,
+        max_members: usize,
+    ) -> Result<(), Refused> {
         match self.get(user_id) {
             Some(Entry { link: Link::Live { .. }, session_id, .. }) => {
                 if presented_session == Some(session_id.as_str()) {
@@ -220,7 +228,9 @@ impl Presence {
     /// that was already replaced changes nothing.
     pub fn drop_link(&mut self, user_id: &str, session_id: &str, now: Millis, timing: Timing) -> bool {
         match self.position(user_id) {
-            Some(i) if self.entries[i].session_id == session_id && matches!(self.entries[i].link, Link::Live { .. }) => {
+            Some(i)
+                if self.entries[i].session_id == session_id && matches!(self.entries[i].link, Link::Live { .. }) =>
+            {
                 self.entries[i].link = Link::Grace { deadline: now + timing.grace_ms };
                 true
             }
@@ -390,9 +400,27 @@ mod tests {
 
     #[test]
     fn rebuilding_prefers_the_live_entry_of_a_user() {
-        let live = Entry { member: Member::new("a", "A"), session_id: "new".into(), joined_at: 5, seated_at: 0, link: Link::Live { last_seen: 9 } };
-        let stale = Entry { member: Member::new("a", "A"), session_id: "old".into(), joined_at: 1, seated_at: 0, link: Link::Grace { deadline: 20 } };
-        let bob = Entry { member: Member::new("b", "B"), session_id: "b".into(), joined_at: 3, seated_at: 0, link: Link::Live { last_seen: 9 } };
+        let live = Entry {
+            member: Member::new("a", "A"),
+            session_id: "new".into(),
+            joined_at: 5,
+            seated_at: 0,
+            link: Link::Live { last_seen: 9 },
+        };
+        let stale = Entry {
+            member: Member::new("a", "A"),
+            session_id: "old".into(),
+            joined_at: 1,
+            seated_at: 0,
+            link: Link::Grace { deadline: 20 },
+        };
+        let bob = Entry {
+            member: Member::new("b", "B"),
+            session_id: "b".into(),
+            joined_at: 3,
+            seated_at: 0,
+            link: Link::Live { last_seen: 9 },
+        };
         let p = Presence::new(vec![stale, bob, live]);
         assert_eq!(ids(&p), ["b", "a"]);
         assert_eq!(p.get("a").unwrap().session_id, "new");

@@ -128,11 +128,24 @@ pub enum ServerMsg<'a> {
         /// When the TURN credentials in `ice_servers` expire (unix seconds); null for STUN only.
         ice_expires_at: Option<u64>,
     },
-    MemberJoined { member: &'a Member, resumed: bool },
-    MemberLeft { user_id: &'a str },
-    MemberUpdated { member: &'a Member },
-    MemberSpeaking { user_id: &'a str, speaking: bool },
-    Signal { from: &'a str, payload: &'a Value },
+    MemberJoined {
+        member: &'a Member,
+        resumed: bool,
+    },
+    MemberLeft {
+        user_id: &'a str,
+    },
+    MemberUpdated {
+        member: &'a Member,
+    },
+    MemberSpeaking {
+        user_id: &'a str,
+        speaking: bool,
+    },
+    Signal {
+        from: &'a str,
+        payload: &'a Value,
+    },
     Error {
         reason: Reason,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,10 +269,7 @@ impl ProtocolError {
 /// Parses and validates one text frame from a member whose id is `self_id`.
 pub fn parse_client_msg(text: &str, self_id: &str) -> Result<ClientMsg, ProtocolError> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(ProtocolError::new(
-            Reason::TooLarge,
-            format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
-        ));
+        return Err(ProtocolError::new(Reason::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
     }
     let msg: ClientMsg = serde_json::from_str(text).map_err(|err| {
         let detail = err.to_string();
@@ -297,10 +307,7 @@ mod tests {
     #[test]
     fn signal_with_object_payload_parses() {
         let msg = parse_client_msg(r#"{"type":"signal","to":"bob","payload":{"sdp":"v=0"}}"#, "me");
-        assert_eq!(
-            msg.unwrap(),
-            ClientMsg::Signal { to: "bob".into(), payload: serde_json::json!({"sdp": "v=0"}) }
-        );
+        assert_eq!(msg.unwrap(), ClientMsg::Signal { to: "bob".into(), payload: serde_json::json!({"sdp": "v=0"}) });
     }
 
     #[test]

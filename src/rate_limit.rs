@@ -6,7 +6,9 @@
 pub enum Verdict {
     Allow,
     /// Drop it; `notify` is true at most once per second, so the errors do not become a flood.
-    Reject { notify: bool },
+    Reject {
+        notify: bool,
+    },
     /// The socket kept flooding after being told: close it with 4029.
     Close,
 }

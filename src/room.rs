@@ -36,7 +36,8 @@ extern "C" {
 
     /// When the runtime last auto-answered a `ping` on this socket.
     #[wasm_bindgen(method, js_name = getWebSocketAutoResponseTimestamp)]
-    fn get_web_socket_auto_response_timestamp(this: &RawState, ws: &worker::web_sys::WebSocket) -> Option<js_sys::Date>;
+    fn get_web_socket_auto_response_timestamp(this: &RawState, ws: &worker::web_sys::WebSocket)
+        -> Option<js_sys::Date>;
 
     /// The runtime's `TextEncoder`: copies a frame into wasm memory natively (wasm-bindgen's own
     /// string glue copies ASCII one character at a time in JS, a third of a 1 KiB relay's wasm time).
@@ -235,7 +236,13 @@ impl VoiceRoom {
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
-    pub fn websocket_close(&self, ws: worker::web_sys::WebSocket, code: usize, _reason: String, _was_clean: bool) -> JsValue {
+    pub fn websocket_close(
+        &self,
+        ws: worker::web_sys::WebSocket,
+        code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> JsValue {
         let room = Rc::clone(&self.room);
         promise(async move { room.closed(ws.into(), code).await })
     }
@@ -321,7 +328,12 @@ impl Room {
     }
 
     /// The full path, for every message the fast path did not relay (`verdict` is its rate check).
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage, verdict: Verdict) -> worker::Result<()> {
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+        verdict: Verdict,
+    ) -> worker::Result<()> {
         let Some(mut att) = self.attachment(&ws) else { return Ok(()) };
         match verdict {
             Verdict::Allow => {}
@@ -422,7 +434,10 @@ impl Room {
         for (user_id, session_id) in &sweep.timed_out {
             if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
                 if let Some(mut att) = self.attachment(&ws) {
-                    send(&ws, &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"));
+                    send(
+                        &ws,
+                        &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"),
+                    );
                     self.close_socket(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
                 }
             }
@@ -603,10 +618,8 @@ impl Room {
             let mut entry = att.entry.clone();
             if let Link::Live { last_seen } = &mut entry.link {
                 let raw: &RawState = self.state.as_raw().unchecked_ref();
-                let pinged = raw
-                    .get_web_socket_auto_response_timestamp(ws.as_ref())
-                    .map(|d| d.get_time() as u64)
-                    .unwrap_or(0);
+                let pinged =
+                    raw.get_web_socket_auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as u64).unwrap_or(0);
                 *last_seen = (*last_seen).max(pinged);
             }
             entries.push(entry);
@@ -681,7 +694,13 @@ impl Room {
         }
     }
 
-    async fn join(&self, channel_id: &str, user_id: &str, name: &str, presented: Option<&str>) -> worker::Result<Response> {
+    async fn join(
+        &self,
+        channel_id: &str,
+        user_id: &str,
+        name: &str,
+        presented: Option<&str>,
+    ) -> worker::Result<Response> {
         if self.channel_id.borrow().as_deref() != Some(channel_id) {
             self.state.storage().put(CHANNEL_KEY, channel_id).await?;
             *self.channel_id.borrow_mut() = Some(channel_id.to_owned());
@@ -818,7 +837,6 @@ impl Room {
         let stub = http::lobby_stub(&self.env)?;
         http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), &update).await.map(|_| ())
     }
-
 }
 
 /// The attachment of a member socket the server has not closed, as stored on the socket.
@@ -829,7 +847,6 @@ fn read_attachment(ws: &WebSocket) -> Option<Attachment> {
 fn send(ws: &WebSocket, msg: &ServerMsg) {
     let _ = ws.send_with_str(msg.to_json());
 }
-
 
 /// Accepts the socket only to say why it is refused, then closes it (it never joins presence).
 fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {

@@ -10,8 +10,14 @@ use proptest::prelude::*;
 /// JSON-shaped text near the protocol, to reach deep into the parser.
 fn json_like() -> impl Strategy<Value = String> {
     let ty = prop_oneof![
-        Just("signal"), Just("state"), Just("speaking"), Just("leave"), Just("ping"), Just(""), Just("SIGNAL"), ".{0,8}"
-            .prop_map(|s| Box::leak(s.into_boxed_str()) as &str)
+        Just("signal"),
+        Just("state"),
+        Just("speaking"),
+        Just("leave"),
+        Just("ping"),
+        Just(""),
+        Just("SIGNAL"),
+        ".{0,8}".prop_map(|s| Box::leak(s.into_boxed_str()) as &str)
     ];
     let value = prop_oneof![
         Just("null".to_string()),
@@ -22,7 +28,15 @@ fn json_like() -> impl Strategy<Value = String> {
         Just(r#"{"sdp":"v=0"}"#.to_string()),
         Just("[1,2]".to_string()),
     ];
-    let field = prop_oneof![Just("to"), Just("payload"), Just("muted"), Just("deafened"), Just("speaking"), Just("from"), Just("x")];
+    let field = prop_oneof![
+        Just("to"),
+        Just("payload"),
+        Just("muted"),
+        Just("deafened"),
+        Just("speaking"),
+        Just("from"),
+        Just("x")
+    ];
     (ty, prop::collection::vec((field, value), 0..5)).prop_map(|(ty, fields)| {
         let mut parts = vec![format!(r#""type":{}"#, serde_json::to_string(ty).unwrap())];
         parts.extend(fields.into_iter().map(|(k, v)| format!(r#""{k}":{v}"#)));

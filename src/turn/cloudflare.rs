@@ -44,12 +44,12 @@ impl Cloudflare {
         if !key_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err("TURN_KEY_ID must be the key's id (letters, digits, - and _)".into());
         }
-        let token = settings
-            .key_api_token
-            .clone()
-            .ok_or("TURN_PROVIDER=cloudflare needs the TURN_KEY_API_TOKEN secret")?;
+        let token =
+            settings.key_api_token.clone().ok_or("TURN_PROVIDER=cloudflare needs the TURN_KEY_API_TOKEN secret")?;
         let api = match &settings.cloudflare_api_url {
-            Some(url) if url.starts_with("https://") || url.starts_with("http://") => url.trim_end_matches('/').to_owned(),
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                url.trim_end_matches('/').to_owned()
+            }
             Some(_) => return Err("CLOUDFLARE_TURN_API_URL must be an http(s) URL".into()),
             None => API.to_owned(),
         };
@@ -165,7 +165,9 @@ mod tests {
     #[test]
     fn missing_settings_are_misconfiguration() {
         assert!(Cloudflare::from_settings(&TurnSettings { key_id: Some("k".into()), ..Default::default() }).is_err());
-        assert!(Cloudflare::from_settings(&TurnSettings { key_api_token: Some("t".into()), ..Default::default() }).is_err());
+        assert!(
+            Cloudflare::from_settings(&TurnSettings { key_api_token: Some("t".into()), ..Default::default() }).is_err()
+        );
     }
 
     #[test]

@@ -25,10 +25,8 @@ impl std::fmt::Debug for Coturn {
 
 impl Coturn {
     pub fn from_settings(settings: &TurnSettings) -> Result<Coturn, String> {
-        let secret = settings
-            .secret
-            .clone()
-            .ok_or("TURN_PROVIDER=coturn needs the TURN_SECRET secret; serving STUN only")?;
+        let secret =
+            settings.secret.clone().ok_or("TURN_PROVIDER=coturn needs the TURN_SECRET secret; serving STUN only")?;
         let urls: Vec<String> = settings
             .url
             .as_deref()
@@ -39,7 +37,9 @@ impl Coturn {
             .map(str::to_owned)
             .collect();
         if urls.is_empty() {
-            return Err("TURN_PROVIDER=coturn needs TURN_URL (e.g. turn:turn.example.com:3478); serving STUN only".into());
+            return Err(
+                "TURN_PROVIDER=coturn needs TURN_URL (e.g. turn:turn.example.com:3478); serving STUN only".into()
+            );
         }
         if let Some(bad) = urls.iter().find(|u| !valid_turn_url(u)) {
             return Err(format!("TURN_URL entry {bad:?} is not a turn: or turns: URL with a host; serving STUN only"));
@@ -52,7 +52,11 @@ impl Coturn {
         let expires_at = now + self.ttl_secs;
         let username = format!("{expires_at}:{user_id}");
         let credential = credential(&self.secret, &username);
-        let server = IceServer { urls: IceUrls::Many(self.urls.clone()), username: Some(username), credential: Some(credential) };
+        let server = IceServer {
+            urls: IceUrls::Many(self.urls.clone()),
+            username: Some(username),
+            credential: Some(credential),
+        };
         (server, expires_at)
     }
 }

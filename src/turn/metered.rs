@@ -117,7 +117,9 @@ mod tests {
 
     #[test]
     fn missing_settings_are_misconfiguration() {
-        assert!(Metered::from_settings(&TurnSettings { metered_app: Some("acme".into()), ..Default::default() }).is_err());
+        assert!(
+            Metered::from_settings(&TurnSettings { metered_app: Some("acme".into()), ..Default::default() }).is_err()
+        );
         assert!(Metered::from_settings(&TurnSettings { api_key: Some("k".into()), ..Default::default() }).is_err());
         let bad_app = TurnSettings { api_key: Some("k".into()), metered_app: Some("a/b".into()), ..Default::default() };
         assert!(Metered::from_settings(&bad_app).is_err());

@@ -72,7 +72,9 @@ fn error_field(body: &str) -> String {
         error: serde_json::Value,
     }
     match serde_json::from_str::<ErrorBody>(body) {
-        Ok(ErrorBody { error: serde_json::Value::String(msg) }) => format!(": {}", msg.chars().take(200).collect::<String>()),
+        Ok(ErrorBody { error: serde_json::Value::String(msg) }) => {
+            format!(": {}", msg.chars().take(200).collect::<String>())
+        }
         Ok(ErrorBody { error }) => format!(": {}", error.to_string().chars().take(200).collect::<String>()),
         Err(_) => String::new(),
     }
@@ -85,7 +87,13 @@ pub fn redact(text: &str, url: &str, secret: &str) -> String {
         out = out.replace(secret, "<redacted>");
         let encoded: String = secret
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         out = out.replace(&encoded, "<redacted>");
     }
@@ -126,7 +134,9 @@ impl Selection {
                 status: "ok",
                 detail: match &self.provider {
                     Provider::None => "STUN only".to_owned(),
-                    Provider::Coturn(c) => format!("coturn, {} URL(s), credentials live {} s", c.urls.len(), c.ttl_secs),
+                    Provider::Coturn(c) => {
+                        format!("coturn, {} URL(s), credentials live {} s", c.urls.len(), c.ttl_secs)
+                    }
                     Provider::Metered(_) => "Metered REST API".to_owned(),
                     Provider::Cloudflare(c) => format!("Cloudflare TURN, credentials live {} s", c.ttl_secs),
                 },

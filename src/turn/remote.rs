@@ -29,7 +29,12 @@ thread_local! {
 }
 
 /// ICE servers for `user_id` at `now` (unix seconds), from whichever provider is selected.
-pub async fn ice_servers(selection: &Selection, stun_urls: &[String], user_id: &str, now: u64) -> (Vec<IceServer>, Option<u64>) {
+pub async fn ice_servers(
+    selection: &Selection,
+    stun_urls: &[String],
+    user_id: &str,
+    now: u64,
+) -> (Vec<IceServer>, Option<u64>) {
     let turn = match selection.provider.remote() {
         None => local_credentials(&selection.provider, user_id, now),
         Some(remote) => credentials(remote, now).await,
@@ -49,7 +54,9 @@ async fn credentials(remote: &dyn RemoteProvider, now: u64) -> Option<Credential
     }
     match fetch(remote, now).await {
         Ok(creds) => {
-            CACHE.with(|c| *c.borrow_mut() = Some(Cached { provider: remote.name(), creds: creds.clone(), fetched_at: now }));
+            CACHE.with(|c| {
+                *c.borrow_mut() = Some(Cached { provider: remote.name(), creds: creds.clone(), fetched_at: now })
+            });
             LAST_FAILURE.with(|f| f.borrow_mut().take());
             Some(creds)
         }
