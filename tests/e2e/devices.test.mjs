@@ -10,11 +10,10 @@ import {
 /** @param {import("playwright-core").Page} page */
 function localTrack(page) {
   return page.evaluate(() => {
-    const room = window.__voice;
-    const peer = [...room.peers.values()][0];
+    const room = window.__voiceDebug();
     return {
-      label: room.localStream?.getAudioTracks()[0]?.label ?? null,
-      sending: peer?.pc.getSenders().find((s) => s.track)?.track?.label ?? null,
+      label: room.microphone,
+      sending: room.peers[0]?.sending ?? null,
       sinks: [...document.querySelectorAll("audio[data-voice-peer]")].map((a) => a.sinkId),
     };
   });
@@ -45,7 +44,7 @@ test("the audio devices dialog switches microphone and speaker live and remember
     await microphone.selectOption({ label: "Fake Audio Input 2" });
     await speaker.selectOption({ label: "Fake Audio Output 1" });
     const speakerId = await speaker.inputValue();
-    await alice.page.waitForFunction((id) => window.__voice.localStream?.getAudioTracks()[0]?.label === "Fake Audio Input 2"
+    await alice.page.waitForFunction((id) => window.__voiceDebug().microphone === "Fake Audio Input 2"
       && [...document.querySelectorAll("audio[data-voice-peer]")].every((a) => a.sinkId === id), speakerId,
     { timeout: 5000 });
     const now = await localTrack(alice.page);
