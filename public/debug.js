@@ -64,8 +64,8 @@ export function snapshot(room) {
       pcId: p.pcId,
       connectedAt: p.connectedAt,
       localSdp: p.pc.localDescription?.sdp ?? null,
-      sending: p.pc.getSenders().find((s) => s.track)?.track?.label ?? null,
-      turnUsername: p.pc.getConfiguration().iceServers?.find((s) => s.username)?.username ?? null,
+      sending: p.pc.getSenders().find((/** @type {RTCRtpSender} */ s) => s.track)?.track?.label ?? null,
+      turnUsername: p.pc.getConfiguration().iceServers?.find((/** @type {RTCIceServer} */ s) => s.username)?.username ?? null,
     })),
   };
 }
@@ -76,7 +76,7 @@ async function stats(room) {
   for (const peer of [...room.peers.values()]) {
     const report = await peer.pc.getStats();
     let packetsReceived = 0;
-    report.forEach((s) => {
+    report.forEach((/** @type {any} */ s) => {
       if (s.type === "inbound-rtp" && s.kind === "audio") packetsReceived += s.packetsReceived ?? 0;
     });
     const { localType, remoteType } = selectedPair(report);

@@ -77,14 +77,14 @@ export class Lobby {
       this.channels = applyLobbyMsg(this.channels, msg);
       this.options.onChange();
     };
-    this.socket = new SignalSocket({
+    this.socket = new SignalSocket(/** @type {import("./socket.js").SignalSocketOptions<LobbyMsg>} */ ({
       url: socketUrl("/api/lobby", location.href),
       token: this.options.token,
       log: "lobby",
       handlers: { roster: apply, channel: apply },
       onClose: (code) => console.warn(`[app] lobby socket closed (code ${code}); reconnecting`),
       reconnect: { backoff: LOBBY_BACKOFF, before: this.options.mayReconnect },
-    }).open();
+    })).open();
     return this;
   }
 

@@ -77,6 +77,21 @@ export class Microphone {
     return media.getUserMedia({ audio, video: false });
   }
 
+  /**
+   * Opens the chosen microphone; one that is gone (a remembered device unplugged) falls back to
+   * the default one. Resolves with the stream and the device actually used.
+   * @param {string | null} deviceId
+   */
+  async openPreferred(deviceId) {
+    try {
+      return { stream: await this.open(deviceId), deviceId };
+    } catch (err) {
+      if (!deviceId || microphoneFailure(err) !== "microphone_missing") throw err;
+      console.warn(`[voice] microphone ${deviceId} is gone; using the default one`);
+      return { stream: await this.open(null), deviceId: null };
+    }
+  }
+
   /** The track peer connections send, if any. */
   get track() {
     return this.stream?.getAudioTracks()[0] ?? null;

@@ -100,7 +100,7 @@ export class SignalSocket {
         return;
       }
       this.queue = this.queue
-        .then(() => dispatch(msg, /** @type {any} */ (this.options.handlers), this.log))
+        .then(async () => { await dispatch(msg, /** @type {any} */ (this.options.handlers), this.log); })
         .catch((err) => console.error(`[${this.log}] handling ${msg.type} failed:`, err));
     });
     ws.addEventListener("close", (event) => {

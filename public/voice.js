@@ -115,6 +115,7 @@ export class VoiceRoom extends EventTarget {
     this.socket = null;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.statsTimer = undefined;
+    /** @type {IceConfig} */
     this.ice = new IceConfig({
       baseUrl: this.baseUrl,
       token: this.token,
@@ -142,6 +143,7 @@ export class VoiceRoom extends EventTarget {
       },
     });
     this.microphone.muted = this.voice.muted;
+    /** @type {Mesh} */
     this.mesh = new Mesh({
       selfId: () => this.userId ?? "",
       iceTransportPolicy: this.iceTransportPolicy,
@@ -184,15 +186,10 @@ export class VoiceRoom extends EventTarget {
     this.startedAt = performance.now();
     this.setStatus("connecting", null);
     this.audioOut.prime(this.audioPoolSize);
-    this.microphone.open(this.microphoneId).catch((err) => {
-      // A remembered microphone that is gone: the default one will do.
-      if (!this.microphoneId || microphoneFailure(err) !== "microphone_missing") throw err;
-      console.warn(`[voice] microphone ${this.microphoneId} is gone; using the default one`);
-      this.microphoneId = null;
-      return this.microphone.open(null);
-    }).then(
-      (stream) => {
+    this.microphone.openPreferred(this.microphoneId).then(
+      ({ stream, deviceId }) => {
         if (this.ended) return stopStream(stream);
+        this.microphoneId = deviceId;
         this.microphone.use(stream, this.audioOut.startContext());
         this.openSocket();
       },
