@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, count, expectBar, launch, openPage, packetsReceived, screenshot,
+  assertQuiet, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, openPage, packetsReceived, screenshot,
   signIn, unique, waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -25,10 +25,7 @@ test("the audio devices dialog switches microphone and speaker live and remember
     // Plain name: the dialog is in the README's pictures.
     const alice = await signIn(browser, "Alice Moreau");
     const bob = await signIn(browser, unique("Bob"));
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(alice.page, 1);
 
     await alice.page.getByRole("button", { name: "Audio devices" }).click();
@@ -133,10 +130,7 @@ test("when the browser blocks autoplay, a button starts the audio", { timeout: 6
         return play.call(this);
       };
     });
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
+    await joinInTurn([bob, alice], "General");
     const button = alice.page.getByRole("button", { name: "Click to enable audio" });
     await button.waitFor({ timeout: 10_000 });
 

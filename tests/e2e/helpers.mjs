@@ -166,6 +166,19 @@ export async function expectBar(page, state, label, timeout = 15_000) {
   assert.equal(now.truncated, false, "the label is readable in full");
 }
 
+/**
+ * The people click `channel` one after the other, each waiting for the green bar before the next
+ * clicks (the first is in the channel when the second joins, so the first offers).
+ * @param {{page: import("playwright-core").Page}[]} people
+ * @param {string} channel
+ */
+export async function joinInTurn(people, channel) {
+  for (const { page } of people) {
+    await clickChannel(page, channel);
+    await expectBar(page, "green", channel);
+  }
+}
+
 /** @param {import("playwright-core").Page} page */
 export function barState(page) {
   return page.evaluate(() => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, expectBar, launch, median, packetsReceived, restartCoturnOn,
+  assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, launch, median, packetsReceived, restartCoturnOn,
   selectedPairs, signIn, startCoturn, startWorker, unique, waitForPeersConnected,
 } from "./helpers.mjs";
 
@@ -30,10 +30,7 @@ async function call(browser, worker, channel, { relay = true, aliceBeforeLoad = 
   const options = { base: worker.url, query: relay ? "?relay=1" : "" };
   const alice = await signIn(browser, unique("Alice"), { ...options, beforeLoad: aliceBeforeLoad });
   const bob = await signIn(browser, unique("Bob"), options);
-  await clickChannel(alice.page, channel);
-  await expectBar(alice.page, "green", channel);
-  await clickChannel(bob.page, channel);
-  await expectBar(bob.page, "green", channel);
+  await joinInTurn([alice, bob], channel);
   await waitForPeersConnected(alice.page, 1);
   await waitForPeersConnected(bob.page, 1);
   const joinToConnectedMs = await bob.page.evaluate(() => {

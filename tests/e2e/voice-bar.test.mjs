@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, barState, clickChannel, closeBrowser, count, expectBar, launch, openPage, screenshot,
+  assertQuiet, barState, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, openPage, screenshot,
   signIn, unique, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -96,10 +96,7 @@ test("the word Disconnected is absent from the page when idle and when connected
     for (const { page } of [alice, bob]) {
       assert.doesNotMatch(await page.content(), /disconnected/i, "idle");
     }
-    await clickChannel(alice.page, "Music");
-    await expectBar(alice.page, "green", "Music");
-    await clickChannel(bob.page, "Music");
-    await expectBar(bob.page, "green", "Music");
+    await joinInTurn([alice, bob], "Music");
     await alice.page.waitForFunction(() => window.__voiceDebug().peers
       .every((p) => p.connectionState === "connected") && window.__voiceDebug().peers.length === 1);
     for (const { page } of [alice, bob]) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, count, expectBar, launch, packetsReceived, screenshot,
+  assertQuiet, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, packetsReceived, screenshot,
   sidebar, signIn, unique, waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -13,10 +13,7 @@ test("two users who join the same channel connect and receive each other's audio
     const alice = await signIn(browser, "Alice");
     const bob = await signIn(browser, "Bob");
 
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
 
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
@@ -54,10 +51,7 @@ test("moving to another channel and then leaving shows in every sidebar", { time
   try {
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(alice.page, 1);
 
     // Alice moves: she leaves General first (her peer connections close), then joins Gaming.
@@ -104,10 +98,7 @@ test("offers that cross (both ends restart ICE at once) settle by perfect negoti
         server.onMessage((message) => { setTimeout(() => ws.send(message), delay.ms); });
       });
     }
-    await clickChannel(alice.page, "Music");
-    await expectBar(alice.page, "green", "Music");
-    await clickChannel(bob.page, "Music");
-    await expectBar(bob.page, "green", "Music");
+    await joinInTurn([alice, bob], "Music");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
     const ufrag = (page) => page.evaluate(() => /a=ice-ufrag:(\S+)/.exec(
@@ -161,10 +152,7 @@ test("after the voice socket drops, clicking the channel again takes the same pl
       server.onClose(() => {});
     });
 
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
+    await joinInTurn([bob, alice], "General");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
     const sessionId = await alice.page.evaluate(() => window.__voiceDebug().sessionId);
