@@ -9,15 +9,17 @@
  *     room.addEventListener("status", (e) => show(e.detail.status));
  *
  * `VoiceRoom` orchestrates; each concern is its own module: protocol.js (messages, reasons),
- * socket.js (the signalling socket), mesh.js and peer.js (the peer connections), ice.js
- * (ICE servers and their refresh), microphone.js and voice-activity.js (capture, speaking),
- * audio-out.js (playback). Host apps import this one file; what it imports is its own business.
+ * socket.js and room-messages.js (the signalling socket, what each message does), mesh.js and
+ * peer.js (the peer connections), ice.js (ICE servers and their refresh), microphone.js,
+ * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), audio-out.js (playback).
+ * Host apps import this one file; what it imports is its own business.
  */
 import { AudioOut } from "./audio-out.js";
 import { IceConfig } from "./ice.js";
 import { Microphone, microphoneFailure, stopStream } from "./microphone.js";
 import { Mesh } from "./mesh.js";
-import { closeReason, CloseCode, endsCall, socketUrl } from "./protocol.js";
+import { CloseCode, socketUrl } from "./protocol.js";
+import { roomHandlers, socketClosed } from "./room-messages.js";
 import { SignalSocket } from "./socket.js";
 import { Speakers } from "./voice-activity.js";
 import { initialVoiceState, withDeafened, withMuted } from "./voice-state.js";
@@ -30,10 +32,6 @@ export { selectedPair } from "./stats.js";
 
 /** @typedef {import("./protocol.js").Member} Member */
 /** @typedef {import("./protocol.js").ServerMsg} ServerMsg */
-/** @typedef {import("./protocol.js").JoinedMsg} JoinedMsg */
-
-/** How often each peer connection's getStats() is read for round-trip time and loss. */
-const STATS_INTERVAL_MS = 2000;
 
 /**
  * Status of the room as a whole (the voice bar's three colours):
@@ -283,99 +281,18 @@ export class VoiceRoom extends EventTarget {
     return this.ice.refresh();
   }
 
-  /* ---- the signalling socket -------------------------------------------------------------- */
+  /* ---- the signalling socket (what each message does: room-messages.js) --------------------- */
 
   openSocket() {
     const url = socketUrl(`/api/channels/${encodeURIComponent(this.channelId)}/voice`, this.baseUrl);
     if (this.sessionId) url.searchParams.set("session", this.sessionId);
-    const live = (/** @type {(msg: any) => unknown} */ fn) => (/** @type {any} */ msg) => (this.ended ? undefined : fn(msg));
     this.socket = new SignalSocket({
       url,
       token: this.token,
       log: "voice",
-      onClose: (code, reason) => this.socketLost(closeReason(code) ?? (this.joinedAt === null ? "refused" : "socket_closed"), code, reason),
-      /** @type {import("./socket.js").Handlers<ServerMsg>} */
-      handlers: {
-        joined: live((msg) => this.onJoined(msg)),
-        member_joined: live((msg) => this.onMemberJoined(msg.member)),
-        member_left: live((msg) => this.onMemberLeft(msg.user_id)),
-        member_updated: live((msg) => this.onMemberUpdated(msg.member)),
-        member_speaking: live((msg) => {
-          if (msg.user_id !== this.userId) this.speakers.set(msg.user_id, msg.speaking && !this.members.get(msg.user_id)?.muted);
-        }),
-        signal: live((msg) => this.mesh.receive(msg.from, msg.payload)),
-        error: live((msg) => {
-          const detail = msg.detail ? ` (${msg.detail})` : "";
-          if (!endsCall(msg.reason)) return console.warn(`[voice] ${this.channelId}: request refused: ${msg.reason}${detail}`);
-          console.warn(`[voice] ${this.channelId}: the server says ${msg.reason}${detail}`);
-          // The server closes the socket right after this, but the closing handshake can take
-          // seconds to finish (seen with `moved`): the room is over now.
-          this.socket?.detach();
-          this.socketLost(msg.reason, null, "");
-        }),
-      },
+      handlers: roomHandlers(this),
+      onClose: (code, reason) => socketClosed(this, code, reason),
     }).open();
-  }
-
-  /** @param {JoinedMsg} msg */
-  onJoined(msg) {
-    this.userId = msg.user_id;
-    this.sessionId = msg.session_id;
-    this.members = new Map(msg.members.map((m) => [m.id, m]));
-    this.ice.apply(Array.isArray(msg.ice_servers) ? msg.ice_servers : [], msg.ice_expires_at ?? null);
-    this.joinedAt = performance.now();
-    this.setStatus("connected", null);
-    this.emit("joined", msg);
-    // Our mute/deafen from before the join (the server starts everyone unmuted).
-    const me = this.members.get(msg.user_id);
-    if (me && (me.muted !== this.muted || me.deafened !== this.deafened)) this.stateChanged();
-    else this.emit("members", this.memberList());
-    this.speakers.joined(msg.user_id);
-    this.statsTimer = setInterval(() => this.mesh.readStats(), STATS_INTERVAL_MS);
-    // The newcomer offers to no one: the members already here offer to us.
-  }
-
-  /** @param {Member} member */
-  onMemberJoined(member) {
-    this.members.set(member.id, member);
-    this.emit("members", this.memberList());
-    if (member.id === this.userId) return;
-    // Speaking is relayed, not stored: a newcomer learns that we are talking only if we say it again.
-    this.speakers.newcomer();
-    // We were here first: we offer (a connection we still had to them is dead on their side).
-    this.mesh.offerTo(member.id);
-  }
-
-  /** @param {string} userId */
-  onMemberLeft(userId) {
-    this.members.delete(userId);
-    this.speakers.who.delete(userId);
-    this.mesh.close(userId);
-    this.emit("members", this.memberList());
-    this.refreshStatus();
-  }
-
-  /** @param {Member} member */
-  onMemberUpdated(member) {
-    // Our own echo may be older than a toggle we made since: ours is the truth for us.
-    this.members.set(member.id, member.id === this.userId ? { ...member, muted: this.muted, deafened: this.deafened } : member);
-    // A muted member sends no voice activity: whatever we last heard is over.
-    if (member.muted) this.speakers.set(member.id, false);
-    this.emit("members", this.memberList());
-  }
-
-  /**
-   * @param {string} why       a reason (protocol.js REASONS)
-   * @param {number | null} code
-   * @param {string} reason    the close frame's reason text
-   */
-  socketLost(why, code, reason) {
-    this.emit("closed", { code, reason });
-    if (this.ended) return;
-    const how = code === null ? "ended by the server" : `closed (code ${code}${reason ? `, ${reason}` : ""})`;
-    const log = code === CloseCode.NORMAL || code === null ? console.warn : console.error;
-    log(`[voice] ${this.channelId}: voice socket ${how}: ${why}`);
-    this.fail(why);
   }
 
   /* ---- status ----------------------------------------------------------------------------- */
