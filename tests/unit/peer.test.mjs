@@ -140,3 +140,54 @@ test("every RTCPeerConnection gets its own pcId", () => {
   a.close();
   b.close();
 });
+
+test("a failed peer restarts ICE at once, then after 1, 2, 4 and 8 s, with fresh ICE servers each time", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  let refreshes = 0;
+  const changes = [];
+  const p = new Peer({
+    userId: "them",
+    polite: true,
+    iceTransportPolicy: "all",
+    connectTimeoutMs: 60_000,
+    createConnection: (config) => /** @type {any} */ (new FakePeerConnection(config)),
+    host: {
+      signal: () => {}, measured: () => {}, track: () => {}, localStream: () => null, iceServers: () => [],
+      changed: (peer) => changes.push([peer.state, peer.failure]),
+      refreshIceServers: async () => { refreshes += 1; },
+    },
+  });
+  const pc = /** @type {FakePeerConnection} */ (/** @type {unknown} */ (p.pc));
+  const restarts = () => pc.calls.filter((c) => c === "restartIce").length;
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const error = console.error;
+  const info = console.info;
+  console.error = () => {};
+  console.info = () => {};
+  try {
+    pc.connectionState = "failed";
+    pc.dispatchEvent(new Event("connectionstatechange"));
+    assert.deepEqual(changes, [["failed", "connection_failed"]]);
+    t.mock.timers.tick(0);
+    await settle();
+    assert.equal(restarts(), 1, "the first restart at once");
+    for (const [wait, n] of [[1000, 2], [2000, 3], [4000, 4], [8000, 5], [8000, 6]]) {
+      p.markFailed("connection_failed"); // still failing after the restart
+      t.mock.timers.tick(wait - 1);
+      await settle();
+      assert.equal(restarts(), n - 1, `not before ${wait} ms`);
+      t.mock.timers.tick(1);
+      await settle();
+      assert.equal(restarts(), n, `restart ${n} after ${wait} ms`);
+    }
+    assert.equal(refreshes, 6, "fresh ICE servers before every restart");
+    pc.connectionState = "connected";
+    pc.dispatchEvent(new Event("connectionstatechange"));
+    assert.equal(p.state, "connected");
+    assert.equal(p.restarts, 0, "the count starts over once connected");
+  } finally {
+    console.error = error;
+    console.info = info;
+    p.close();
+  }
+});
