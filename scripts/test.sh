@@ -23,6 +23,8 @@ stage() {
 }
 
 stage "host unit tests (cargo test)" cargo test --quiet
+stage "page unit tests (node --test: reasons, voice activity, backoff, negotiation, rosters)" \
+  node --test tests/unit/*.test.mjs
 stage "build the worker" bash scripts/build.sh
 stage "worker size" bash scripts/size.sh
 stage "integration tests (workerd via miniflare)" \

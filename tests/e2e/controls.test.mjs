@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, expectBar, launch, memberView, signIn, unique, waitForMember,
+  assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, launch, memberView, signIn, unique, waitForMember,
   waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -30,10 +30,7 @@ test("mute and deafen show for everyone: tiles, sidebars, the lobby and a newcom
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
     const dave = await signIn(browser, unique("Dave")); // in no channel: sees the lobby's roster
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
     assert.deepEqual(await remoteAudioMuted(alice.page), [false]);
@@ -170,10 +167,7 @@ test("each member shows the connection to them; round trip and loss on hover and
   try {
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     // Connecting first, then connected, on both the row and the tile.
     const stats = /^Connected · \d+ ms · \d+(\.\d)?% loss$/;
     const view = await waitForMember(bob.page, alice.name,

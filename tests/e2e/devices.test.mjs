@@ -3,18 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, count, expectBar, launch, openPage, packetsReceived, screenshot,
+  assertQuiet, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, openPage, packetsReceived, screenshot,
   signIn, unique, waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
 /** @param {import("playwright-core").Page} page */
 function localTrack(page) {
   return page.evaluate(() => {
-    const room = window.__voice;
-    const peer = [...room.peers.values()][0];
+    const room = window.__voiceDebug();
     return {
-      label: room.localStream?.getAudioTracks()[0]?.label ?? null,
-      sending: peer?.pc.getSenders().find((s) => s.track)?.track?.label ?? null,
+      label: room.microphone,
+      sending: room.peers[0]?.sending ?? null,
       sinks: [...document.querySelectorAll("audio[data-voice-peer]")].map((a) => a.sinkId),
     };
   });
@@ -26,10 +25,7 @@ test("the audio devices dialog switches microphone and speaker live and remember
     // Plain name: the dialog is in the README's pictures.
     const alice = await signIn(browser, "Alice Moreau");
     const bob = await signIn(browser, unique("Bob"));
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(alice.page, 1);
 
     await alice.page.getByRole("button", { name: "Audio devices" }).click();
@@ -45,7 +41,7 @@ test("the audio devices dialog switches microphone and speaker live and remember
     await microphone.selectOption({ label: "Fake Audio Input 2" });
     await speaker.selectOption({ label: "Fake Audio Output 1" });
     const speakerId = await speaker.inputValue();
-    await alice.page.waitForFunction((id) => window.__voice.localStream?.getAudioTracks()[0]?.label === "Fake Audio Input 2"
+    await alice.page.waitForFunction((id) => window.__voiceDebug().microphone === "Fake Audio Input 2"
       && [...document.querySelectorAll("audio[data-voice-peer]")].every((a) => a.sinkId === id), speakerId,
     { timeout: 5000 });
     const now = await localTrack(alice.page);
@@ -134,10 +130,7 @@ test("when the browser blocks autoplay, a button starts the audio", { timeout: 6
         return play.call(this);
       };
     });
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
+    await joinInTurn([bob, alice], "General");
     const button = alice.page.getByRole("button", { name: "Click to enable audio" });
     await button.waitFor({ timeout: 10_000 });
 

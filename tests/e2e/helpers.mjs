@@ -166,6 +166,19 @@ export async function expectBar(page, state, label, timeout = 15_000) {
   assert.equal(now.truncated, false, "the label is readable in full");
 }
 
+/**
+ * The people click `channel` one after the other, each waiting for the green bar before the next
+ * clicks (the first is in the channel when the second joins, so the first offers).
+ * @param {{page: import("playwright-core").Page}[]} people
+ * @param {string} channel
+ */
+export async function joinInTurn(people, channel) {
+  for (const { page } of people) {
+    await clickChannel(page, channel);
+    await expectBar(page, "green", channel);
+  }
+}
+
 /** @param {import("playwright-core").Page} page */
 export function barState(page) {
   return page.evaluate(() => {
@@ -232,16 +245,15 @@ export function count(side, channel, name) {
 export async function waitForPeersConnected(page, n, timeout = 20_000) {
   await page.waitForFunction(
     (n) => {
-      const room = window.__voice;
-      if (!room || room.peers.size !== n) return false;
-      return [...room.peers.values()].every((p) => p.state === "connected" && p.pc.connectionState === "connected");
+      const room = window.__voiceDebug();
+      if (!room || room.peers.length !== n) return false;
+      return room.peers.every((p) => p.state === "connected" && p.connectionState === "connected");
     },
     n,
     { timeout, polling: 50 },
   ).catch(async (err) => {
-    const states = await page.evaluate(() => window.__voice
-      ? [...window.__voice.peers.values()].map((p) => [p.userId, p.state, p.pc.connectionState, p.failure])
-      : null);
+    const states = await page.evaluate(() => window.__voiceDebug()?.peers
+      .map((p) => [p.userId, p.state, p.connectionState, p.failure]) ?? null);
     throw new Error(`peer connections never all connected: ${JSON.stringify(states)}\n${err.message}`);
   });
 }
@@ -251,16 +263,8 @@ export async function waitForPeersConnected(page, n, timeout = 20_000) {
  * @param {import("playwright-core").Page} page
  */
 export function packetsReceived(page) {
-  return page.evaluate(async () => {
-    let total = 0;
-    for (const peer of window.__voice.peers.values()) {
-      const stats = await peer.pc.getStats();
-      stats.forEach((s) => {
-        if (s.type === "inbound-rtp" && s.kind === "audio") total += s.packetsReceived ?? 0;
-      });
-    }
-    return total;
-  });
+  return page.evaluate(async () => (await window.__voiceDebug.stats())
+    .reduce((total, peer) => total + peer.packetsReceived, 0));
 }
 
 /** @param {import("playwright-core").Page} page @param {string} file */
@@ -279,7 +283,7 @@ export async function closeBrowser(browser) {
   if (!browser) return;
   for (const context of browser.contexts()) {
     for (const page of context.pages()) {
-      await page.evaluate(() => window.__voice?.leave()).catch(() => {});
+      await page.evaluate(() => window.__voiceDebug?.leave()).catch(() => {});
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -477,17 +481,7 @@ export function recordSent(page) {
  * @param {import("playwright-core").Page} page
  */
 export function selectedPairs(page) {
-  return page.evaluate(async () => {
-    const out = [];
-    for (const peer of window.__voice.peers.values()) {
-      const stats = await peer.pc.getStats();
-      let pair = null;
-      stats.forEach((s) => { if (s.type === "transport" && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
-      out.push(pair ? { local: stats.get(pair.localCandidateId)?.candidateType,
-        remote: stats.get(pair.remoteCandidateId)?.candidateType } : null);
-    }
-    return out;
-  });
+  return page.evaluate(async () => (await window.__voiceDebug.stats()).map((peer) => peer.pair));
 }
 
 /** The median of some numbers. @param {number[]} values */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, expectBar, launch, recordSent, screenshot, signIn, unique,
+  assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, launch, recordSent, screenshot, signIn, unique,
   waitForMember, waitForPeersConnected,
 } from "./helpers.mjs";
 
@@ -34,10 +34,7 @@ test("a ring shows around whoever speaks, on the other pages (even for a newcome
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
     const sent = recordSent(alice.page);
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(bob.page, 1);
 
     await waitForMember(alice.page, alice.name, (v) => !!v.tile?.speaking && !!v.sidebar?.speaking, "her own ring", 5000);
@@ -96,10 +93,7 @@ test("no ring and no speaking message while muted; the ring comes back after unm
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
     const sent = recordSent(alice.page);
-    await clickChannel(bob.page, "Gaming");
-    await expectBar(bob.page, "green", "Gaming");
-    await clickChannel(alice.page, "Gaming");
-    await expectBar(alice.page, "green", "Gaming");
+    await joinInTurn([bob, alice], "Gaming");
     await waitForPeersConnected(bob.page, 1);
     await alice.page.getByRole("button", { name: "Mute", exact: true }).click();
     const mutedAt = Date.now();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, expectBar, launch, median, packetsReceived, restartCoturnOn,
+  assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, launch, median, packetsReceived, restartCoturnOn,
   selectedPairs, signIn, startCoturn, startWorker, unique, waitForPeersConnected,
 } from "./helpers.mjs";
 
@@ -30,15 +30,12 @@ async function call(browser, worker, channel, { relay = true, aliceBeforeLoad = 
   const options = { base: worker.url, query: relay ? "?relay=1" : "" };
   const alice = await signIn(browser, unique("Alice"), { ...options, beforeLoad: aliceBeforeLoad });
   const bob = await signIn(browser, unique("Bob"), options);
-  await clickChannel(alice.page, channel);
-  await expectBar(alice.page, "green", channel);
-  await clickChannel(bob.page, channel);
-  await expectBar(bob.page, "green", channel);
+  await joinInTurn([alice, bob], channel);
   await waitForPeersConnected(alice.page, 1);
   await waitForPeersConnected(bob.page, 1);
   const joinToConnectedMs = await bob.page.evaluate(() => {
-    const room = window.__voice;
-    return Math.round([...room.peers.values()][0].connectedAt - room.startedAt);
+    const room = window.__voiceDebug();
+    return Math.round(room.peers[0].connectedAt - room.startedAt);
   });
   return { alice, bob, joinToConnectedMs };
 }
@@ -53,10 +50,7 @@ async function audioFlows(page) {
 
 /** @param {import("playwright-core").Page} page */
 function turnUsername(page) {
-  return page.evaluate(() => {
-    const peer = [...window.__voice.peers.values()][0];
-    return peer.pc.getConfiguration().iceServers?.find((s) => s.username)?.username ?? null;
-  });
+  return page.evaluate(() => window.__voiceDebug().peers[0].turnUsername);
 }
 
 describe("TURN through coturn", () => {
@@ -120,9 +114,8 @@ describe("TURN through coturn", () => {
           await clickChannel(bob.page, channel);
           await waitForPeersConnected(bob.page, 1);
           const { ms } = await bob.page.evaluate(() => {
-            const room = window.__voice;
-            const peer = [...room.peers.values()][0];
-            return { ms: Math.round(peer.connectedAt - room.startedAt) };
+            const room = window.__voiceDebug();
+            return { ms: Math.round(room.peers[0].connectedAt - room.startedAt) };
           });
           runs[relay ? "relay" : "direct"].push(ms);
           const pair = (await selectedPairs(bob.page))[0];
@@ -146,8 +139,8 @@ describe("TURN through coturn", () => {
         aliceBeforeLoad: (page) => page.clock.install(),
       });
       const schedule = await alice.page.evaluate(() => ({
-        expiresAt: window.__voice.iceExpiresAt,
-        refreshAt: window.__voice.iceRefreshAt,
+        expiresAt: window.__voiceDebug().iceExpiresAt,
+        refreshAt: window.__voiceDebug().iceRefreshAt,
         now: Date.now(),
       }));
       assert.ok(schedule.expiresAt && schedule.refreshAt, `a refresh is scheduled: ${JSON.stringify(schedule)}`);
@@ -169,14 +162,13 @@ describe("TURN through coturn", () => {
 
       await alice.page.clock.fastForward(4000);
       await alice.page.waitForFunction((old) => {
-        const peer = [...window.__voice.peers.values()][0];
-        const name = peer.pc.getConfiguration().iceServers?.find((s) => s.username)?.username;
+        const name = window.__voiceDebug().peers[0].turnUsername;
         return name && name !== old;
       }, oldName, { timeout: 10_000 });
       assert.equal(fetches.length, 1, "one GET /api/ice-servers");
       const newName = await turnUsername(alice.page);
       const fresh = await alice.page.evaluate(() => ({
-        expiresAt: window.__voice.iceExpiresAt, refreshAt: window.__voice.iceRefreshAt, now: Date.now(),
+        expiresAt: window.__voiceDebug().iceExpiresAt, refreshAt: window.__voiceDebug().iceRefreshAt, now: Date.now(),
       }));
       assert.ok(fresh.expiresAt > schedule.expiresAt, "the new credential lives longer");
       assert.ok(fresh.refreshAt > fresh.now, "the next refresh is scheduled");
@@ -204,7 +196,7 @@ describe("TURN through coturn", () => {
     try {
       const { alice, bob } = await call(browser, worker, "Gaming");
       for (const page of [alice.page, bob.page]) {
-        await page.evaluate(() => { window.__pcBefore = [...window.__voice.peers.values()][0].pc; });
+        await page.evaluate(() => { window.__pcBefore = window.__voiceDebug().peers[0].pcId; });
       }
       const stopped = Date.now();
       await turn.stop();
@@ -223,7 +215,7 @@ describe("TURN through coturn", () => {
       console.log(`turn_back_to_green_ms=${Date.now() - restarted}`);
       for (const page of [alice.page, bob.page]) {
         await waitForPeersConnected(page, 1);
-        assert.equal(await page.evaluate(() => [...window.__voice.peers.values()][0].pc === window.__pcBefore), true,
+        assert.equal(await page.evaluate(() => window.__voiceDebug().peers[0].pcId === window.__pcBefore), true,
           "the same peer connection recovered (ICE restart, not a new connection)");
         assert.deepEqual(await selectedPairs(page), [{ local: "relay", remote: "relay" }]);
         await audioFlows(page);
@@ -252,11 +244,11 @@ describe("TURN through coturn", () => {
       await expectBar(bob.page, "red", "Disconnected", 10_000);
       console.log(`refused_turn_to_red_ms=${Date.now() - clicked}`);
       // It keeps trying (ICE restarts with freshly fetched credentials) and stays red.
-      await alice.page.waitForFunction(() => [...window.__voice.peers.values()][0]?.restarts >= 2, null, { timeout: 15_000 });
+      await alice.page.waitForFunction(() => window.__voiceDebug().peers[0]?.restarts >= 2, null, { timeout: 15_000 });
       await expectBar(alice.page, "red", "Disconnected");
       for (const page of [alice.page, bob.page]) {
         const peer = await page.evaluate(() => {
-          const p = [...window.__voice.peers.values()][0];
+          const p = window.__voiceDebug().peers[0];
           return { state: p.state, failure: p.failure, candidates: p.localCandidates };
         });
         assert.equal(peer.state, "failed");
@@ -264,7 +256,7 @@ describe("TURN through coturn", () => {
         assert.ok(page.e2e.console.some((l) => l.includes("401")), "the console shows the 401");
       }
       // coturn refused that very credential (not just the first challenge every login gets).
-      const userId = await alice.page.evaluate(() => window.__voice.userId);
+      const userId = await alice.page.evaluate(() => window.__voiceDebug().userId);
       const refusals = turn.log().split("\n").filter((l) => l.includes(`:${userId}>`) && /error 401/.test(l));
       assert.ok(refusals.length > 0, `coturn logged a 401 for ${userId}:\n${turn.log().slice(-1500)}`);
     } finally {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, barState, clickChannel, closeBrowser, count, expectBar, launch, openPage, screenshot,
+  assertQuiet, barState, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, openPage, screenshot,
   signIn, unique, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -19,7 +19,7 @@ test("a second tab of the same user is refused without a dialog and shows Discon
     await tab2.locator("#channel-list .channel-row").first().waitFor();
     await clickChannel(tab2, "General");
     await expectBar(tab2, "red", "Disconnected");
-    await tab2.waitForFunction(() => window.__voice?.status === "disconnected");
+    await tab2.waitForFunction(() => window.__voiceDebug()?.status === "disconnected");
     assert.equal(await tab2.locator("#voice-detail").textContent(),
       "You are in this channel in another tab. Click General to rejoin.");
     assert.ok(tab2.e2e.console.some((line) => line.includes("already_in_channel")),
@@ -96,12 +96,9 @@ test("the word Disconnected is absent from the page when idle and when connected
     for (const { page } of [alice, bob]) {
       assert.doesNotMatch(await page.content(), /disconnected/i, "idle");
     }
-    await clickChannel(alice.page, "Music");
-    await expectBar(alice.page, "green", "Music");
-    await clickChannel(bob.page, "Music");
-    await expectBar(bob.page, "green", "Music");
-    await alice.page.waitForFunction(() => [...window.__voice.peers.values()]
-      .every((p) => p.pc.connectionState === "connected") && window.__voice.peers.size === 1);
+    await joinInTurn([alice, bob], "Music");
+    await alice.page.waitForFunction(() => window.__voiceDebug().peers
+      .every((p) => p.connectionState === "connected") && window.__voiceDebug().peers.length === 1);
     for (const { page } of [alice, bob]) {
       assert.doesNotMatch(await page.content(), /disconnected/i, "connected");
     }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertQuiet, clickChannel, closeBrowser, count, expectBar, launch, packetsReceived, screenshot,
+  assertQuiet, clickChannel, closeBrowser, count, expectBar, joinInTurn, launch, packetsReceived, screenshot,
   sidebar, signIn, unique, waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
@@ -13,18 +13,14 @@ test("two users who join the same channel connect and receive each other's audio
     const alice = await signIn(browser, "Alice");
     const bob = await signIn(browser, "Bob");
 
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
 
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
     // Bob clicked last: from his click to his peer connection to Alice being connected.
     const joinToConnected = await bob.page.evaluate(() => {
-      const room = window.__voice;
-      const peer = [...room.peers.values()][0];
-      return Math.round(peer.connectedAt - room.startedAt);
+      const room = window.__voiceDebug();
+      return Math.round(room.peers[0].connectedAt - room.startedAt);
     });
     console.log(`join_to_connected_ms=${joinToConnected}`);
 
@@ -55,10 +51,7 @@ test("moving to another channel and then leaving shows in every sidebar", { time
   try {
     const alice = await signIn(browser, unique("Alice"));
     const bob = await signIn(browser, unique("Bob"));
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
+    await joinInTurn([alice, bob], "General");
     await waitForPeersConnected(alice.page, 1);
 
     // Alice moves: she leaves General first (her peer connections close), then joins Gaming.
@@ -68,8 +61,8 @@ test("moving to another channel and then leaving shows in every sidebar", { time
       await waitForSidebar(page, (s) => count(s, "Gaming", alice.name) === 1 && count(s, "General", alice.name) === 0
         && count(s, "General", bob.name) === 1, "Alice in Gaming, Bob in General");
     }
-    assert.equal(await alice.page.evaluate(() => window.__voice.peers.size), 0, "Alice is alone in Gaming");
-    await bob.page.waitForFunction(() => window.__voice.peers.size === 0, null, { timeout: 5000 });
+    assert.equal(await alice.page.evaluate(() => window.__voiceDebug().peers.length), 0, "Alice is alone in Gaming");
+    await bob.page.waitForFunction(() => window.__voiceDebug().peers.length === 0, null, { timeout: 5000 });
     await expectBar(bob.page, "green", "General");
     const current = await alice.page.locator("#channel-list .channel-row.is-current").textContent();
     assert.equal(current?.trim(), "Gaming", "the channel Alice is in is highlighted");
@@ -82,7 +75,7 @@ test("moving to another channel and then leaving shows in every sidebar", { time
     assert.equal((await sidebar(bob.page)).General.filter((n) => n === bob.name).length, 1);
     assert.equal(await alice.page.locator("#voice-bar").isHidden(), true, "no voice bar when idle");
     assert.equal(await alice.page.locator("#channel-list .channel-row.is-current").count(), 0);
-    assert.equal(await alice.page.evaluate(() => window.__voice), null);
+    assert.equal(await alice.page.evaluate(() => window.__voiceDebug()), null);
     await alice.page.getByText("Pick a voice channel to start talking").waitFor();
     assertQuiet(alice.page);
     assertQuiet(bob.page);
@@ -105,24 +98,21 @@ test("offers that cross (both ends restart ICE at once) settle by perfect negoti
         server.onMessage((message) => { setTimeout(() => ws.send(message), delay.ms); });
       });
     }
-    await clickChannel(alice.page, "Music");
-    await expectBar(alice.page, "green", "Music");
-    await clickChannel(bob.page, "Music");
-    await expectBar(bob.page, "green", "Music");
+    await joinInTurn([alice, bob], "Music");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
     const ufrag = (page) => page.evaluate(() => /a=ice-ufrag:(\S+)/.exec(
-      [...window.__voice.peers.values()][0].pc.localDescription?.sdp ?? "")?.[1]);
+      window.__voiceDebug().peers[0].localSdp ?? "")?.[1]);
     const before = [await ufrag(alice.page), await ufrag(bob.page)];
 
     delay.ms = 400;
     await Promise.all([alice, bob].map(({ page }) => page.evaluate(() => {
-      [...window.__voice.peers.values()][0].pc.restartIce();
+      window.__voiceDebug.restartIce();
     })));
     for (const { page } of [alice, bob]) {
       await page.waitForFunction((old) => {
-        const pc = [...window.__voice.peers.values()][0].pc;
-        const now = /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? "")?.[1];
+        const pc = window.__voiceDebug().peers[0];
+        const now = /a=ice-ufrag:(\S+)/.exec(pc.localSdp ?? "")?.[1];
         return pc.signalingState === "stable" && pc.connectionState === "connected" && now !== old;
       }, before[page === alice.page ? 0 : 1], { timeout: 10_000 });
     }
@@ -162,20 +152,17 @@ test("after the voice socket drops, clicking the channel again takes the same pl
       server.onClose(() => {});
     });
 
-    await clickChannel(bob.page, "General");
-    await expectBar(bob.page, "green", "General");
-    await clickChannel(alice.page, "General");
-    await expectBar(alice.page, "green", "General");
+    await joinInTurn([bob, alice], "General");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
-    const sessionId = await alice.page.evaluate(() => window.__voice.sessionId);
+    const sessionId = await alice.page.evaluate(() => window.__voiceDebug().sessionId);
     assert.ok(sessionId, "joined gave a session_id");
     assert.doesNotMatch(await alice.page.evaluate(() => JSON.stringify(localStorage)), new RegExp(sessionId),
       "the session_id is kept in memory only");
 
     await pageSides[0].close({ code: 4000, reason: "test drop" });
     await expectBar(alice.page, "red", "Disconnected");
-    await bob.page.evaluate(() => { window.__oldPc = [...window.__voice.peers.values()][0].pc; });
+    await bob.page.evaluate(() => { window.__oldPc = window.__voiceDebug().peers[0].pcId; });
 
     // No reconnect button: clicking the channel again rejoins, presenting the tab's session_id.
     await clickChannel(alice.page, "General");
@@ -185,7 +172,7 @@ test("after the voice socket drops, clicking the channel again takes the same pl
     assert.equal(new URL(urls[1]).searchParams.get("session"), sessionId, "the rejoin presents the tab's session_id");
     await waitForPeersConnected(alice.page, 1);
     await waitForPeersConnected(bob.page, 1);
-    assert.equal(await bob.page.evaluate(() => [...window.__voice.peers.values()][0].pc !== window.__oldPc), true,
+    assert.equal(await bob.page.evaluate(() => window.__voiceDebug().peers[0].pcId !== window.__oldPc), true,
       "Bob replaced his peer connection to Alice (member_joined resumed)");
     for (const { page } of [alice, bob]) {
       await waitForSidebar(page, (s) => count(s, "General", alice.name) === 1 && count(s, "General", bob.name) === 1,

@@ -1,0 +1,241 @@
+// @ts-check
+/**
+ * render.js — what the page shows, drawn from the state: the sidebar's channels and who is in
+ * them, the voice bar (yellow "Connecting…", green with the channel's name, red "Disconnected"
+ * with the reason; the word appears only in that state), the main area's tiles or its notice,
+ * and the "Click to enable audio" button. Members are view.js's one component.
+ */
+import { reasonText } from "./protocol.js";
+import {
+  byId, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus, setText,
+} from "./view.js";
+
+/** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
+/** @typedef {import("./lobby.js").Lobby} Lobby */
+/** @typedef {import("./view.js").PeerView} PeerView */
+
+/**
+ * What the page is drawn from.
+ * @typedef {Object} PageState
+ * @property {VoiceRoom | null} room       the channel we are in or joining (null when idle)
+ * @property {Lobby | null} lobby           who is in which channel
+ * @property {{id: string} | null} user
+ */
+
+/** The main area's explanation when the microphone is why we could not join. */
+const MICROPHONE_HELP = /** @type {Record<string, {title: string, text: string}>} */ ({
+  microphone_denied: {
+    title: "Microphone blocked",
+    text: "Cromulent Voice needs your microphone to join a voice channel. Allow it for this site "
+      + "(the microphone icon in the address bar, or the site settings), then try again.",
+  },
+  microphone_missing: {
+    title: "No microphone found",
+    text: "Plug in a microphone, or pick another one under Audio devices, then try again.",
+  },
+  microphone_busy: {
+    title: "Microphone unavailable",
+    text: "Another app may be using your microphone. Close it, then try again.",
+  },
+  microphone_unavailable: {
+    title: "Microphone unavailable",
+    text: "This browser does not let the page use a microphone here (voice needs https).",
+  },
+});
+
+/** Whether the page is in this channel's call (so its members have peer connections). */
+function inCall(/** @type {PageState} */ s, /** @type {string} */ channelId) {
+  return !!s.room && s.room.channelId === channelId && s.room.inCall;
+}
+
+/**
+ * Who is in a channel: for the one we are in (once joined) the room's own list, which is the
+ * freshest (and has our own mute at once); for the others the lobby's.
+ * @param {PageState} s
+ * @param {string} channelId
+ */
+function membersOf(s, channelId) {
+  if (inCall(s, channelId)) return /** @type {VoiceRoom} */ (s.room).memberList();
+  return s.lobby?.membersOf(channelId) ?? [];
+}
+
+/**
+ * The connection to a member of our call, as the view shows it.
+ * @param {VoiceRoom | null} room
+ * @param {string} userId
+ * @returns {PeerView | undefined}
+ */
+function peerOf(room, userId) {
+  const peer = room?.peers.get(userId);
+  if (!room || !peer) return undefined;
+  return { state: peer.state, stats: peer.stats, name: room.members.get(userId)?.name ?? "them" };
+}
+
+export class Screen {
+  /** @param {{onChannelClick: (channelId: string) => void}} options */
+  constructor(options) {
+    this.onChannelClick = options.onChannelClick;
+    this.el = {
+      channelList: byId("channel-list"),
+      enableAudio: /** @type {HTMLButtonElement} */ (byId("enable-audio")),
+      voiceBar: byId("voice-bar"),
+      voiceLabel: byId("voice-label"),
+      voiceDetail: byId("voice-detail"),
+      muteButton: /** @type {HTMLButtonElement} */ (byId("mute-button")),
+      deafenButton: /** @type {HTMLButtonElement} */ (byId("deafen-button")),
+      stage: byId("stage"),
+      stageTitle: byId("stage-title"),
+      stageEmpty: byId("stage-empty"),
+      stageNotice: byId("stage-notice"),
+      stageNoticeTitle: byId("stage-notice-title"),
+      stageNoticeText: byId("stage-notice-text"),
+      tiles: byId("tiles"),
+    };
+  }
+
+  /** @param {PageState} s */
+  render(s) {
+    this.channels(s);
+    this.voiceBar(s);
+    this.stage(s);
+    this.enableAudio(s);
+  }
+
+  /** @param {PageState} s */
+  channels(s) {
+    const focusKey = focusedKey();
+    const current = s.room ? s.room.channelId : null;
+    const items = (s.lobby?.channels ?? []).map((channel) => {
+      const li = document.createElement("li");
+      li.className = "channel";
+      const row = document.createElement("button");
+      row.type = "button";
+      row.className = "channel-row";
+      row.dataset.channelId = channel.id;
+      row.dataset.focusKey = `channel:${channel.id}`;
+      if (channel.id === current) {
+        row.classList.add("is-current");
+        row.setAttribute("aria-current", "true");
+      }
+      const name = document.createElement("span");
+      name.className = "channel-name";
+      name.textContent = channel.name;
+      row.append(icon("speaker", "channel-icon"), name);
+      row.addEventListener("click", () => this.onChannelClick(channel.id));
+      li.append(row);
+      const members = membersOf(s, channel.id);
+      if (members.length > 0) {
+        const ul = document.createElement("ul");
+        ul.className = "channel-members";
+        ul.setAttribute("aria-label", `In ${channel.name}`);
+        const room = inCall(s, channel.id) ? s.room : null;
+        for (const member of members) {
+          ul.append(memberItem(member, { layout: "row", isMe: false, peer: peerOf(room, member.id) }));
+        }
+        li.append(ul);
+      }
+      return li;
+    });
+    this.el.channelList.replaceChildren(...items);
+    restoreFocus(focusKey);
+    this.speaking(s);
+  }
+
+  /** @param {PageState} s */
+  voiceBar(s) {
+    const { room } = s;
+    const el = this.el;
+    if (!room || room.status === "left" || room.status === "idle") {
+      el.voiceBar.hidden = true;
+      el.voiceBar.dataset.state = "idle";
+      el.voiceLabel.textContent = "";
+      el.voiceDetail.textContent = "";
+      return;
+    }
+    el.voiceBar.hidden = false;
+    const name = s.lobby?.channelName(room.channelId) ?? room.channelId;
+    // The state names in the DOM are colours: the word for the red state appears only as its label.
+    if (room.status === "connecting") {
+      setText(el.voiceLabel, "Connecting…");
+      // Until the browser hands over the microphone (it may be asking the person right now).
+      setText(el.voiceDetail, room.localStream ? name : `${name}: waiting for the microphone`);
+      el.voiceBar.dataset.state = "yellow";
+    } else if (room.status === "connected") {
+      setText(el.voiceLabel, name);
+      setText(el.voiceDetail, "Voice connected");
+      el.voiceBar.dataset.state = "green";
+    } else {
+      setText(el.voiceLabel, "Disconnected");
+      if (room.failedPeer) {
+        const who = room.members.get(room.failedPeer)?.name ?? "someone";
+        setText(el.voiceDetail, `Can't reach ${who}. Reconnecting…`);
+      } else {
+        setText(el.voiceDetail, `${reasonText(room.reason)}. Click ${name} to rejoin.`);
+      }
+      el.voiceBar.dataset.state = "red";
+    }
+    setToggle(el.muteButton, room.muted, room.muted ? "Unmute (Ctrl+Shift+M)" : "Mute (Ctrl+Shift+M)");
+    setToggle(el.deafenButton, room.deafened, room.deafened ? "Undeafen (Ctrl+Shift+D)" : "Deafen (Ctrl+Shift+D)");
+  }
+
+  /** @param {PageState} s */
+  stage(s) {
+    const { room } = s;
+    const el = this.el;
+    if (!room || room.status === "left") {
+      el.stage.dataset.state = "idle";
+      el.stageTitle.textContent = "";
+      el.stageEmpty.hidden = false;
+      el.stageNotice.hidden = true;
+      el.tiles.hidden = true;
+      el.tiles.replaceChildren();
+      return;
+    }
+    el.stage.dataset.state = "channel";
+    el.stageTitle.textContent = s.lobby?.channelName(room.channelId) ?? room.channelId;
+    el.stageEmpty.hidden = true;
+    const help = room.status === "disconnected" ? MICROPHONE_HELP[room.reason ?? ""] : undefined;
+    el.stageNotice.hidden = !help;
+    el.tiles.hidden = !!help;
+    if (help) {
+      el.stageNoticeTitle.textContent = help.title;
+      el.stageNoticeText.textContent = help.text;
+      el.tiles.replaceChildren();
+      return;
+    }
+    const focusKey = focusedKey();
+    const withPeers = inCall(s, room.channelId) ? room : null;
+    const me = room.userId ?? s.user?.id;
+    el.tiles.replaceChildren(...membersOf(s, room.channelId).map((member) => memberItem(member, {
+      layout: "tile", isMe: member.id === me, peer: peerOf(withPeers, member.id),
+    })));
+    restoreFocus(focusKey);
+    this.speaking(s);
+  }
+
+  /** Rings the avatars of whoever speaks, in place. @param {PageState} s */
+  speaking(s) {
+    const room = s.room;
+    paintSpeaking((id) => !!room && room.status !== "left" && room.isSpeaking(id));
+  }
+
+  /** Fresh round trip and loss, in place. @param {PageState} s */
+  stats(s) {
+    paintPeerBadges((userId) => peerOf(s.room, userId));
+  }
+
+  /** @param {PageState} s */
+  enableAudio(s) {
+    this.el.enableAudio.hidden = !(s.room && s.room.audioBlocked);
+  }
+}
+
+/**
+ * @param {HTMLButtonElement} button
+ * @param {boolean} on
+ * @param {string} tooltip
+ */
+function setToggle(button, on, tooltip) {
+  button.setAttribute("aria-pressed", String(on));
+  button.dataset.tooltip = tooltip;
+}

@@ -1,0 +1,132 @@
+// SignalSocket against a fake WebSocket: the token in the subprotocol list, a ping every 10 s,
+// messages handled one at a time in order, a goodbye sent once the handshake is done, and
+// reconnects with backoff (reset once open) that the page may refuse.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, test } from "node:test";
+import { SignalSocket } from "../../public/socket.js";
+
+class FakeWebSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  /** @type {FakeWebSocket[]} */
+  static made = [];
+
+  constructor(url, protocols) {
+    super();
+    this.url = String(url);
+    this.protocols = protocols;
+    this.readyState = FakeWebSocket.CONNECTING;
+    /** @type {string[]} */
+    this.sent = [];
+    this.closedWith = null;
+    FakeWebSocket.made.push(this);
+  }
+
+  send(text) { this.sent.push(text); }
+  close(code) { this.closedWith = code; this.readyState = FakeWebSocket.CLOSED; }
+  serverOpens() { this.readyState = FakeWebSocket.OPEN; this.dispatchEvent(new Event("open")); }
+  serverSends(data) { this.dispatchEvent(Object.assign(new Event("message"), { data })); }
+  serverCloses(code) {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.dispatchEvent(Object.assign(new Event("close"), { code, reason: "" }));
+  }
+}
+
+const realWebSocket = globalThis.WebSocket;
+beforeEach(() => {
+  FakeWebSocket.made = [];
+  globalThis.WebSocket = /** @type {any} */ (FakeWebSocket);
+});
+afterEach(() => { globalThis.WebSocket = realWebSocket; });
+
+const url = new URL("ws://127.0.0.1:8787/api/lobby");
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("the token rides in the subprotocols and a ping goes out every 10 s while open", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const socket = new SignalSocket({ url, token: "tok", handlers: {} }).open();
+  const ws = FakeWebSocket.made[0];
+  assert.deepEqual(ws.protocols, ["voice.v1", "bearer.tok"]);
+  assert.equal(ws.url, url.href, "no token in the URL");
+  ws.serverOpens();
+  t.mock.timers.tick(9999);
+  assert.deepEqual(ws.sent, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(ws.sent, ["ping"]);
+  t.mock.timers.tick(10_000);
+  assert.deepEqual(ws.sent, ["ping", "ping"]);
+  socket.close();
+  t.mock.timers.tick(30_000);
+  assert.equal(ws.sent.length, 2, "no ping after close");
+  assert.equal(ws.closedWith, 1000);
+});
+
+test("messages reach their handler one at a time, in order, even when a handler waits", async () => {
+  const seen = [];
+  const socket = new SignalSocket({
+    url, token: "t",
+    handlers: {
+      slow: async (m) => { await new Promise((r) => setTimeout(r, 20)); seen.push(m.n); },
+      fast: (m) => { seen.push(m.n); },
+    },
+  }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  ws.serverSends('{"type":"slow","n":1}');
+  ws.serverSends("pong");
+  ws.serverSends('{"type":"fast","n":2}');
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(seen, [1, 2]);
+  socket.close();
+});
+
+test("a goodbye is sent once the handshake is done; a detached socket hears nothing more", () => {
+  const closes = [];
+  const socket = new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  socket.close(1000, { type: "leave" });
+  assert.deepEqual(ws.sent, [], "still connecting: nothing sent yet");
+  ws.serverOpens();
+  assert.deepEqual(ws.sent, ['{"type":"leave"}']);
+  assert.equal(ws.closedWith, 1000);
+
+  const other = new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  FakeWebSocket.made[1].serverOpens();
+  other.detach();
+  FakeWebSocket.made[1].serverCloses(4010);
+  assert.deepEqual(closes, [], "no onClose after close() or detach()");
+});
+
+test("reconnects back off (reset once open), and stop when the page says no", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+  let allow = true;
+  new SignalSocket({
+    url, token: "t", handlers: {},
+    reconnect: { backoff: { firstMs: 500, maxMs: 2000 }, before: async () => allow },
+  }).open();
+  const waits = [];
+  for (let i = 0; i < 4; i++) {
+    FakeWebSocket.made.at(-1).serverCloses(1006);
+    const before = FakeWebSocket.made.length;
+    let waited = 0;
+    while (FakeWebSocket.made.length === before && waited < 10_000) {
+      t.mock.timers.tick(100);
+      waited += 100;
+      await settle();
+    }
+    waits.push(waited);
+  }
+  assert.deepEqual(waits, [500, 1000, 2000, 2000], "doubling up to the cap");
+  FakeWebSocket.made.at(-1).serverOpens();
+  FakeWebSocket.made.at(-1).serverCloses(1006);
+  t.mock.timers.tick(500);
+  await settle();
+  assert.equal(FakeWebSocket.made.length, 6, "back to the first wait after an open");
+  allow = false;
+  FakeWebSocket.made.at(-1).serverCloses(1006);
+  t.mock.timers.tick(5000);
+  await settle();
+  assert.equal(FakeWebSocket.made.length, 6, "no reconnect when the page says no");
+});
