@@ -38,10 +38,10 @@ export const membersOf = async (worker, channel) => ids((await worker.channelsNo
 
 /**
  * A member's roster as its messages describe it: `joined.members`, then every `member_joined`
- * and `member_left` applied in order. Start it with `openSocket(..., {watch})` (client.mjs) so it sees every
- * message. `anomalies` lists what does not fit: a `member_joined` (not resumed) of someone
- * already listed, a resumed one of someone not listed, a `member_left` of someone not listed,
- * a duplicate in `joined.members`.
+ * and `member_left` applied in order. Start it with `openSocket(..., {watch})` (client.mjs) so it
+ * sees every message. `anomalies` lists what does not fit: a `member_joined` (not resumed) of
+ * someone already listed, a resumed one of someone not listed, a `member_left` of someone not
+ * listed, a duplicate in `joined.members`.
  */
 export class RosterView {
   constructor(socket) {
