@@ -14,7 +14,7 @@ import {
 } from "./lib/servers.mjs";
 import { measureCapacity, measureIdle, measureJoin, measureRelay } from "./lib/signalling.mjs";
 import { measureCredentials, measureSizes } from "./lib/http.mjs";
-import { median, medianOf } from "./lib/stats.mjs";
+import { median, medianOf } from "../tests/lib/stats.mjs";
 
 // ---------------------------------------------------------------------------------------------
 // Options and profiles.

@@ -12,6 +12,7 @@ import { tree } from "./lib/proc.mjs";
 import { bundlePartyServer, protocolOf, roomName, snapshotBuild, startServer } from "./lib/servers.mjs";
 import { Client, closeAll } from "./lib/clients.mjs";
 import { payloadOf } from "./lib/signalling.mjs";
+import { sleep } from "../tests/lib/wait.mjs";
 
 const [kind = "ours", load = "relay-ice", secsArg = "6"] = process.argv.slice(2);
 const secs = Number(secsArg);
@@ -20,7 +21,6 @@ snapshotBuild(join(work, "build"));
 bundlePartyServer(join(work, "partyserver-room.js"));
 const server = await startServer(kind, { work });
 const protocol = protocolOf(kind);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let running = true;
 let delivered = 0;
 const clients = [];

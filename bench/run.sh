@@ -10,6 +10,7 @@ cd "$ROOT"
 bash "$BENCH/setup.sh"
 source "$BENCH/../scripts/env.sh" # again: setup may just have installed Node 22 and workerd
 [ -n "${BENCH_NO_BUILD:-}" ] || bash scripts/build.sh >/dev/null
-export BENCH_COMMAND="bash bench/run.sh${*:+ $*}"
+export BENCH_COMMAND="${BENCH_COMMAND:-bash bench/run.sh${*:+ $*}}"
 export BENCH_SERVER_CPUS="${BENCH_SERVER_CPUS:-1}"
-exec taskset -c "${BENCH_DRIVER_CPUS:-0}" node "$BENCH/main.mjs" "$@"
+# BENCH_TIMEOUT (seconds; smoke.sh sets it) bounds the whole run.
+exec ${BENCH_TIMEOUT:+timeout "$BENCH_TIMEOUT"} taskset -c "${BENCH_DRIVER_CPUS:-0}" node "$BENCH/main.mjs" "$@"

@@ -6,11 +6,11 @@
 // Prints one JSON line: {direct: {runs: [ms...]}, relay: {runs: [ms...]}}.
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { startCoturn } from "../../tests/turn/coturn.mjs";
 import { benchVars, ROOT, startServer, TURN_SECRET } from "./servers.mjs";
 
 const require = createRequire(join(ROOT, "package.json"));
 const { chromium } = require("playwright-core");
-const { startCoturn } = await import(join(ROOT, "tests", "turn", "coturn.mjs"));
 
 const [work, runsArg] = process.argv.slice(2);
 const RUNS = Number(runsArg ?? 10);

@@ -9,17 +9,14 @@
 //                answers a newcomer with a `signal` addressed to it (what y-webrtc's WebrtcConn
 //                does); a publish reaches every subscriber, which filters on `to`; `ping` → `pong`
 import WebSocket from "ws";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { offerFor, voicePath } from "../../tests/lib/client.mjs";
+import { tokenWith } from "../../tests/lib/tokens.mjs";
+import { sleep } from "../../tests/lib/wait.mjs";
 import { SECRET } from "./servers.mjs";
 
-const b64url = (s) => Buffer.from(s).toString("base64url");
-
-/** An HS256 token as a host app mints it (CONTRACT.md: sub, name, exp). */
-export function tokenFor(userId, name = userId) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64url(JSON.stringify({ sub: userId, name, iat: now, exp: now + 3600 }))}`;
-  return `${input}.${createHmac("sha256", SECRET).update(input).digest("base64url")}`;
-}
+/** An HS256 token as a host app mints it (CONTRACT.md: sub, name, exp), for the bench's secret. */
+export const tokenFor = (userId) => tokenWith(SECRET, userId);
 
 /** Heartbeat interval each protocol's own client uses. */
 export const HEARTBEAT_MS = { ours: 10_000, partyserver: 10_000, peerjs: 5_000, ywebrtc: 15_000 };
@@ -33,7 +30,6 @@ export const SUPPORTS = {
   floor: { broadcast: true, rooms: true },
 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Client {
   /**
@@ -66,7 +62,7 @@ export class Client {
     const { wsBase } = this.server;
     switch (this.protocol) {
       case "ours":
-        return `${wsBase}/api/channels/${this.room}/voice`;
+        return wsBase + voicePath(this.room);
       case "partyserver":
         return `${wsBase}/parties/voice-room/${this.room}?token=${tokenFor(this.id)}`;
       case "floor":
@@ -86,7 +82,7 @@ export class Client {
    * `expectOthers` members already there (y-webrtc).
    */
   join({ expectOthers = 0, timeoutMs = 20_000 } = {}) {
-    const protocols = this.protocol === "ours" ? ["voice.v1", `bearer.${tokenFor(this.id)}`] : undefined;
+    const protocols = this.protocol === "ours" ? offerFor(tokenFor(this.id)) : undefined;
     const ws = new WebSocket(this.url(), protocols, { perMessageDeflate: false, closeTimeout: 250, handshakeTimeout: timeoutMs });
     this.ws = ws;
     this._ywWanted = expectOthers;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tokenFor } from "./clients.mjs";
 import { BENCH, COMPAT_DATE, ROOT } from "./servers.mjs";
-import { Latency } from "./stats.mjs";
+import { Latency } from "./latency.mjs";
 
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const ESBUILD = join(BENCH, "node_modules", ".bin", "esbuild");

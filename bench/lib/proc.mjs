@@ -1,7 +1,8 @@
 // Process accounting from /proc: CPU seconds and resident memory of a process and all of its
-// descendants (wrangler dev is a node process with a workerd child), and child-process hygiene.
+// descendants (wrangler dev is a node process with a workerd child). Starting and stopping the
+// servers is tests/lib/process.mjs (spawnGroup).
 import { readFileSync, readdirSync } from "node:fs";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 
 const CLK_TCK = (() => {
   try {
@@ -64,76 +65,4 @@ export function rssBytes(pid) {
     }
   }
   return kb * 1024;
-}
-
-const live = new Set();
-
-/**
- * Spawns `cmd args` in its own process group, pinned with `taskset -c cpus` when given. Every
- * child started here is killed (whole group) when this process exits, whatever the reason.
- */
-export function spawnPinned(cmd, args, { cpus, env, cwd, log } = {}) {
-  const argv = cpus ? ["taskset", ["-c", String(cpus), cmd, ...args]] : [cmd, args];
-  const child = spawn(argv[0], argv[1], {
-    env: { ...process.env, ...env },
-    cwd,
-    detached: true, // own process group: stop() kills wrangler's workerd too
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const collect = (d) => {
-    output = (output + d).slice(-100_000);
-    if (log) log(String(d));
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
-  live.add(child);
-  exited.then(() => live.delete(child));
-  return {
-    child,
-    pid: child.pid,
-    output: () => output,
-    exited,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        return;
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 3000);
-      await exited;
-      clearTimeout(timer);
-      // Anything left in the group (wrangler's workerd) goes too.
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    },
-  };
-}
-
-function killAll() {
-  for (const c of live) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-}
-process.on("exit", killAll);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(sig, () => {
-    killAll();
-    process.exit(130);
-  });
 }

@@ -1,26 +1,30 @@
 // Starts the servers under test on 127.0.0.1, pinned to the server core:
-//   ours         our worker (a snapshot of build/) on bare workerd, capnp config generated here
+//   ours         our worker (a snapshot of build/) on bare workerd (tests/lib/workerd.mjs)
 //   partyserver  bench/peers/partyserver/room.js bundled with esbuild, on the same bare workerd
 //   ours-wd / partyserver-wd   the same workers under `wrangler dev` (the dev command)
 //   peerjs       the `peer` package's own server binary (PeerJS server)
 //   ywebrtc      y-webrtc's signalling server (node_modules/y-webrtc/bin/server.js)
-// Each start resolves once the server answers HTTP and reports how long that took.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+// Each start resolves once the server answers HTTP and reports how long that took. Processes
+// start and stop through tests/lib (process groups, killed when this process exits).
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { cpuSeconds, rssBytes, spawnPinned } from "./proc.mjs";
+import { COMPAT_DATE, ROOT, wranglerVars } from "../../tests/lib/config.mjs";
+import { freePort } from "../../tests/lib/net.mjs";
+import { spawnGroup } from "../../tests/lib/process.mjs";
+import { waitForHttp } from "../../tests/lib/wait.mjs";
+import { ourWorker, startWorkerd } from "../../tests/lib/workerd.mjs";
+import { WranglerDev } from "../../tests/lib/wrangler.mjs";
+import { cpuSeconds, rssBytes } from "./proc.mjs";
 
+export { COMPAT_DATE, ROOT } from "../../tests/lib/config.mjs";
 export const BENCH = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const ROOT = join(BENCH, "..");
 export const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 export const TURN_SECRET = "bench-turn-secret-0123456789abcdef";
 export const SERVER_CPUS = process.env.BENCH_SERVER_CPUS ?? "1";
-const WORKERD = join(ROOT, "node_modules", ".bin", "workerd");
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const ESBUILD = join(BENCH, "node_modules", ".bin", "esbuild");
-export const COMPAT_DATE = (/^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) ?? [])[1] ?? "2026-07-30";
 
 /** Channels configured for our worker (it refuses unknown ones): the defaults and r0..r63. */
 export const CHANNEL_COUNT = 64;
@@ -39,28 +43,6 @@ export const KINDS = {
 };
 /** The protocol a kind speaks (wrangler dev and the +disk variants run the same workers). */
 export const protocolOf = (kind) => kind.replace(/-wd$/, "").replace(/\+disk$/, "");
-
-// One free-port helper for the whole repo (tests/turn/coturn.mjs).
-import { freePort } from "../../tests/turn/coturn.mjs";
-export { freePort };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** wrangler.toml's [vars]. */
-function wranglerVars() {
-  const vars = {};
-  let inVars = false;
-  for (const line of readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n")) {
-    const t = line.trim();
-    if (t.startsWith("[")) {
-      inVars = t === "[vars]";
-      continue;
-    }
-    const m = inVars && /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(t);
-    if (m) vars[m[1]] = JSON.parse(`"${m[2]}"`);
-  }
-  return vars;
-}
 
 /**
  * The configuration both workers run with: wrangler.toml's vars, plus what the benchmarks need
@@ -109,61 +91,26 @@ export function bundlePartyServer(outFile) {
 
 const capStr = (s) => JSON.stringify(String(s));
 
-/** A workerd capnp config for one worker with its Durable Objects on local disk. */
-function capnpConfig({ dir, modules, vars, doClasses, port, storageDir, tail, storage }) {
-  // capnp resolves `embed` paths relative to the config file.
-  const rel = (p) => relative(dir, p);
-  const bindings = Object.entries(vars).map(([k, v]) => `(name = ${capStr(k)}, text = ${capStr(v)})`);
-  for (const { binding, className } of doClasses) {
-    bindings.push(`(name = ${capStr(binding)}, durableObjectNamespace = ${capStr(className)})`);
-  }
-  const namespaces = doClasses.map(({ className }) =>
-    `(className = ${capStr(className)}, uniqueKey = ${capStr(`bench-${className}`)}, enableSql = true)`);
-  const mods = modules.map((m) => `(name = ${capStr(m.name)}, ${m.type} = embed ${capStr(rel(m.path))})`);
-  const services = [
-    `(name = "main", worker = .mainWorker)`,
-    `(name = "do-disk", disk = (path = ${capStr(storageDir)}, writable = true))`,
-  ];
-  const sockets = [`(name = "http", address = ${capStr(`127.0.0.1:${port}`)}, http = (), service = "main")`];
-  if (tail) {
-    services.push(`(name = "tail", worker = .tailWorker)`);
-    sockets.push(`(name = "tail-http", address = ${capStr(`127.0.0.1:${tail.port}`)}, http = (), service = "tail")`);
-  }
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [${services.join(", ")}],
-  sockets = [${sockets.join(", ")}],
-);
-const mainWorker :Workerd.Worker = (
-  modules = [${mods.join(", ")}],
-  compatibilityDate = ${capStr(COMPAT_DATE)},
-  bindings = [${bindings.join(",\n    ")}],
-  durableObjectNamespaces = [${namespaces.join(", ")}],
-  durableObjectStorage = ${storage === "disk" ? '(localDisk = "do-disk")' : "(inMemory = void)"},
-  ${tail ? 'tails = ["tail"],' : ""}
-);
-${tail ? `const tailWorker :Workerd.Worker = (
-  modules = [(name = "tail.js", esModule = embed ${capStr(rel(join(BENCH, "peers", "tail.js")))})],
-  compatibilityDate = ${capStr(COMPAT_DATE)},
-);` : ""}
-`;
-}
+/** The Durable Objects of the PartyServer room (bench/peers/partyserver) and of the floor relay. */
+const PS_DOS = [{ binding: "VoiceRoom", className: "VoiceRoom" }];
+const FLOOR_DOS = [{ binding: "ROOM", className: "Room" }];
 
-/** Polls `url` until it answers (any HTTP status); returns ms since `t0`. */
-async function waitHttp(url, t0, proc, timeoutMs = 60_000, everyMs = 2) {
-  const deadline = t0 + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status < 500) return performance.now() - t0;
-    } catch {
-      // not yet
-    }
-    if (proc.child.exitCode !== null) throw new Error(`server exited (${proc.child.exitCode}) before answering: ${proc.output().slice(-3000)}`);
-    if (performance.now() > deadline) throw new Error(`server did not answer ${url} within ${timeoutMs} ms: ${proc.output().slice(-3000)}`);
-    await sleep(everyMs);
-  }
+/** A wrangler.toml for `wrangler dev` of our worker (the build snapshot) or the PartyServer room. */
+function devToml(isOurs, work, vars) {
+  const dos = isOurs ? ourWorker().doClasses : PS_DOS;
+  const main = isOurs ? join(work, "build", "index.js") : join(BENCH, "peers", "partyserver", "room.js");
+  return [
+    `name = ${capStr(isOurs ? "cromulent-voice" : "partyserver-room")}`,
+    `main = ${capStr(main)}`,
+    `compatibility_date = ${capStr(COMPAT_DATE)}`,
+    ...(isOurs ? [`[assets]`, `directory = ${capStr(join(ROOT, "public"))}`, `binding = "ASSETS"`, `run_worker_first = true`] : []),
+    ...dos.flatMap(({ binding, className }) =>
+      [`[[durable_objects.bindings]]`, `name = ${capStr(binding)}`, `class_name = ${capStr(className)}`]),
+    `[[migrations]]`, `tag = "v1"`,
+    `new_sqlite_classes = [${dos.map((d) => capStr(d.className)).join(", ")}]`,
+    `[vars]`,
+    ...Object.entries(vars).map(([k, v]) => `${k} = ${capStr(v)}`),
+  ].join("\n") + "\n";
 }
 
 /**
@@ -179,86 +126,57 @@ export async function startServer(kindArg, { work, vars = benchVars(), tail = fa
   const kind = kindArg.replace(/\+disk$/, "");
   const port = await freePort();
   const dir = mkdtempSync(join(work ?? tmpdir(), `${kind}-`));
+  /** What was started: `{pid, output(), running(), stop()}`, and when (a performance.now()). */
   let proc;
+  let t0;
   let tailPort = null;
   let healthPath = "/api/health";
-  let t0;
-  const ourDOs = [
-    { binding: "VOICE_ROOM", className: "VoiceRoom" },
-    { binding: "LOBBY", className: "Lobby" },
-  ];
-  const psDOs = [{ binding: "VoiceRoom", className: "VoiceRoom" }];
   if (kind === "ours" || kind === "partyserver" || kind === "floor") {
     if (tail) tailPort = await freePort();
-    let modules;
+    let worker;
     if (kind === "ours") {
-      const build = join(work, "build");
-      modules = [
-        { name: "index.js", type: "esModule", path: join(build, "index.js") },
-        { name: "index_bg.wasm", type: "wasm", path: join(build, "index_bg.wasm") },
-      ];
+      worker = ourWorker(join(work, "build"));
     } else if (kind === "floor") {
-      modules = [{ name: "floor.js", type: "esModule", path: join(BENCH, "peers", "floor.js") }];
+      worker = { name: "floor", modules: [{ name: "floor.js", type: "esModule", path: join(BENCH, "peers", "floor.js") }], doClasses: FLOOR_DOS };
       healthPath = "/";
     } else {
-      modules = [{ name: "room.js", type: "esModule", path: join(work, "partyserver-room.js") }];
+      worker = { name: "partyserver", modules: [{ name: "room.js", type: "esModule", path: join(work, "partyserver-room.js") }], doClasses: PS_DOS };
     }
-    mkdirSync(join(dir, "do"), { recursive: true });
-    const config = capnpConfig({
-      dir, modules, vars, doClasses: kind === "ours" ? ourDOs : kind === "floor" ? [{ binding: "ROOM", className: "Room" }] : psDOs, port, storageDir: join(dir, "do"),
-      tail: tail ? { port: tailPort } : null, storage,
+    proc = await startWorkerd({
+      worker, vars, port, dir, storage, cpus, healthPath: null,
+      tail: tail ? { port: tailPort, module: join(BENCH, "peers", "tail.js") } : null,
+      // BENCH_WORKERD_INSPECTOR=1: the runtime with an inspector listening, as wrangler dev runs it.
+      inspector: process.env.BENCH_WORKERD_INSPECTOR === "1",
     });
-    writeFileSync(join(dir, "config.capnp"), config);
-    t0 = performance.now();
-    // BENCH_WORKERD_INSPECTOR=1: the runtime with an inspector listening, as wrangler dev runs it.
-    const inspector = process.env.BENCH_WORKERD_INSPECTOR === "1" ? [`--inspector-addr=127.0.0.1:${await freePort()}`] : [];
-    proc = spawnPinned(WORKERD, ["serve", join(dir, "config.capnp"), ...inspector], { cpus });
+    t0 = proc.spawnedAt;
   } else if (kind === "ours-wd" || kind === "partyserver-wd") {
-    const isOurs = kind === "ours-wd";
-    const main = isOurs ? join(work, "build", "index.js") : join(BENCH, "peers", "partyserver", "room.js");
-    const toml = [
-      `name = ${capStr(isOurs ? "cromulent-voice" : "partyserver-room")}`,
-      `main = ${capStr(main)}`,
-      `compatibility_date = ${capStr(COMPAT_DATE)}`,
-      ...(isOurs ? [`[assets]`, `directory = ${capStr(join(ROOT, "public"))}`, `binding = "ASSETS"`, `run_worker_first = true`] : []),
-      ...(isOurs ? ourDOs : psDOs).flatMap(({ binding, className }) =>
-        [`[[durable_objects.bindings]]`, `name = ${capStr(binding)}`, `class_name = ${capStr(className)}`]),
-      `[[migrations]]`, `tag = "v1"`,
-      `new_sqlite_classes = [${(isOurs ? ourDOs : psDOs).map((d) => capStr(d.className)).join(", ")}]`,
-      `[vars]`,
-      ...Object.entries(vars).map(([k, v]) => `${k} = ${capStr(v)}`),
-    ].join("\n");
-    writeFileSync(join(dir, "wrangler.toml"), toml + "\n");
-    writeFileSync(join(dir, "empty.env"), "");
-    const inspector = await freePort();
-    t0 = performance.now();
-    proc = spawnPinned(WRANGLER, [
-      "dev", "--config", join(dir, "wrangler.toml"), "--port", String(port), "--ip", "127.0.0.1",
-      "--inspector-port", String(inspector), "--persist-to", join(dir, "state"), "--env-file", join(dir, "empty.env"),
-      "--show-interactive-dev-session=false", "--log-level", "warn",
-    ], {
-      cpus, cwd: dir,
-      // What scripts/env.sh sets for the dev command (TOOLCHAIN.md): no per-message tracing worker.
-      env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", X_LOCAL_OBSERVABILITY: "false", DO_NOT_TRACK: "1",
-        ...(process.env.BENCH_WD_TRACING === "1" ? { X_LOCAL_OBSERVABILITY: "true" } : {}) },
+    const dev = new WranglerDev({
+      config: devToml(kind === "ours-wd", work, vars), dir, port, cpus, logLevel: "warn",
+      // WRANGLER_ENV turns the per-message tracing worker off; BENCH_WD_TRACING=1 measures it on.
+      env: process.env.BENCH_WD_TRACING === "1" ? { X_LOCAL_OBSERVABILITY: "true" } : {},
     });
-  } else if (kind === "peerjs") {
+    const spawned = await dev.spawn();
+    t0 = dev.spawnedAt;
+    proc = { pid: spawned.pid, output: () => dev.output, running: spawned.running, stop: () => dev.dispose("SIGTERM") };
+  } else if (kind === "peerjs" || kind === "ywebrtc") {
     healthPath = "/";
     t0 = performance.now();
-    proc = spawnPinned(process.execPath, ["--import", join(BENCH, "peers", "loopback.mjs"), join(BENCH, "node_modules", "peer", "dist", "bin", "peerjs.js"),
-      "--port", String(port), "--host", "127.0.0.1", "--allow_discovery", "--concurrent_limit", "100000"], { cpus });
-  } else if (kind === "ywebrtc") {
-    healthPath = "/";
-    t0 = performance.now();
-    proc = spawnPinned(process.execPath, ["--import", join(BENCH, "peers", "loopback.mjs"), join(BENCH, "node_modules", "y-webrtc", "bin", "server.js")],
-      { cpus, env: { PORT: String(port), HOST: "127.0.0.1" } });
+    const loopback = ["--import", join(BENCH, "peers", "loopback.mjs")];
+    proc = kind === "peerjs"
+      ? spawnGroup(process.execPath, [...loopback, join(BENCH, "node_modules", "peer", "dist", "bin", "peerjs.js"),
+        "--port", String(port), "--host", "127.0.0.1", "--allow_discovery", "--concurrent_limit", "100000"], { cpus })
+      : spawnGroup(process.execPath, [...loopback, join(BENCH, "node_modules", "y-webrtc", "bin", "server.js")],
+        { cpus, env: { PORT: String(port), HOST: "127.0.0.1" } });
   } else {
     throw new Error(`unknown server kind ${kind}`);
   }
   const base = `http://127.0.0.1:${port}`;
   let startMs;
   try {
-    startMs = await waitHttp(base + healthPath, t0, proc, kind.endsWith("-wd") ? 120_000 : 60_000);
+    startMs = await waitForHttp(base + healthPath, {
+      from: t0, timeoutMs: kind.endsWith("-wd") ? 120_000 : 60_000, everyMs: 2,
+      alive: proc.running, describe: () => proc.output().slice(-3000),
+    });
   } catch (e) {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,9 @@
 // medians and prints the tables.
 import { Client, closeAll, SUPPORTS } from "./clients.mjs";
 import { roomName } from "./servers.mjs";
-import { Latency } from "./stats.mjs";
+import { Latency } from "./latency.mjs";
+import { sleep } from "../../tests/lib/wait.mjs";
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
 function assertClean(clients, what) {

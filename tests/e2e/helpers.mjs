@@ -4,11 +4,12 @@
 // loopback-only network namespace and sets E2E_BASE_URL and E2E_AUTH_SECRET).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { WranglerDev } from "../lib/wrangler.mjs";
 import { CONF as COTURN_CONF, startCoturn } from "../turn/coturn.mjs";
 
 // The repository's coturn with its own turnserver.conf (tests/turn/coturn.mjs).
@@ -294,83 +295,27 @@ export async function closeBrowser(browser) {
 export const AUTH_SECRET = process.env.E2E_AUTH_SECRET ?? "e2e-only-secret-0123456789abcdef0123456789abcdef";
 
 /**
- * The repository's wrangler.toml for a worker that run.sh has built already: no `[build]` (two
- * builds at once would write build/ under the running main worker), absolute paths.
- */
-function prebuiltConfig() {
-  const lines = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").split("\n");
-  const out = [];
-  let inBuild = false;
-  for (const line of lines) {
-    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]/.test(line);
-    if (inBuild) continue;
-    out.push(line
-      .replace(/^main\s*=\s*"([^"]+)"/, (_, p) => `main = ${JSON.stringify(path.join(ROOT, p))}`)
-      .replace(/^directory\s*=\s*"([^"]+)"/, (_, p) => `directory = ${JSON.stringify(path.join(ROOT, p))}`));
-  }
-  return out.join("\n");
-}
-
-/**
- * Starts another `wrangler dev` (same build, its own port, state and `--var`s) for tests that
- * need a differently configured server, e.g. TURN. Call `stop()` in a `finally`/`after`.
+ * Starts another `wrangler dev` (same build, its own port, state and `--var`s; tests/lib/wrangler.mjs)
+ * for tests that need a differently configured server, e.g. TURN. Call `stop()` in a `finally`/`after`.
  * @param {{port: number, vars: Record<string, string | number>}} options
  * @returns {Promise<{url: string, stop: () => Promise<void>, log: () => string}>}
  */
 export async function startWorker({ port, vars }) {
-  const dir = mkdtempSync(path.join(tmpdir(), "cv-worker-"));
-  writeFileSync(path.join(dir, "e2e.env"), "");
-  writeFileSync(path.join(dir, "wrangler.toml"), prebuiltConfig());
-  const all = { AUTH_SECRET, RECONNECT_GRACE_SECS: 2, ...vars };
-  const args = ["wrangler", "dev", "--config", path.join(dir, "wrangler.toml"), "--port", String(port), "--ip", "127.0.0.1",
-    "--env-file", path.join(dir, "e2e.env"), "--persist-to", path.join(dir, "state"),
-    "--show-interactive-dev-session=false",
-    ...Object.entries(all).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
-  let output = "";
-  // Its own process group, so stopping it also stops workerd; run.sh stops the groups listed in
-  // E2E_RUN_DIR if a test dies before it could.
-  const child = spawn("npx", args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  // run.sh stops the process groups listed in E2E_RUN_DIR if a test dies before it could.
   const pgidFile = process.env.E2E_RUN_DIR ? path.join(process.env.E2E_RUN_DIR, `worker-${port}.pgid`) : null;
-  if (pgidFile) writeFileSync(pgidFile, String(child.pid));
-  child.stdout.on("data", (d) => { output = (output + d).slice(-100_000); });
-  child.stderr.on("data", (d) => { output = (output + d).slice(-100_000); });
-  // A worker a failed test could not stop must not keep the test file alive (run.sh stops it).
-  child.unref();
-  child.stdout.unref();
-  child.stderr.unref();
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const killGroup = (/** @type {NodeJS.Signals} */ signal) => {
-    try { process.kill(-child.pid, signal); } catch { /* the group is gone */ }
-  };
+  const dev = new WranglerDev({
+    port, vars: { AUTH_SECRET, RECONNECT_GRACE_SECS: 2, ...vars }, unref: true,
+    onSpawn: (pgid) => pgidFile && writeFileSync(pgidFile, String(pgid)),
+  });
   const stop = async () => {
-    killGroup("SIGTERM");
-    if (child.exitCode === null && child.signalCode === null) {
-      const timer = setTimeout(() => killGroup("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    killGroup("SIGKILL"); // whatever of workerd outlived wrangler
+    await dev.dispose("SIGTERM");
     if (pgidFile) rmSync(pgidFile, { force: true });
-    rmSync(dir, { recursive: true, force: true });
   };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`wrangler dev exited: ${output.slice(-3000)}`);
-    }
-    try {
-      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) break;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev on ${port} was not ready after 60 s: ${output.slice(-3000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { url, stop, log: () => output };
+  await dev.start({ timeoutMs: 60_000 }).catch(async (e) => {
+    await stop();
+    throw e;
+  });
+  return { url: dev.url, stop, log: () => dev.output };
 }
 
 /**

@@ -5,17 +5,11 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import {
-  assertError,
-  assertRefused,
-  mintToken,
-  now,
-  readJson,
-  startWorker,
-  tokenFor,
-  uniqueUser,
-  verifyToken,
-} from "../lib/worker.mjs";
+import { mintToken, now, tokenFor, uniqueUser, verifyToken } from "../lib/tokens.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { pair } from "../lib/fixtures.mjs";
+import { assertError, assertRefused } from "../lib/assertions.mjs";
 
 const CHANNELS = Array.from({ length: 20 }, (_, i) => `b${i}:Bad ${i}`).join(",");
 /** The protocol's frame limit (src/protocol.rs MAX_FRAME_BYTES). */
@@ -33,17 +27,6 @@ describe("bad input", () => {
   after(async () => {
     await worker?.dispose();
   });
-
-  async function pair(channel) {
-    const [a, b] = [uniqueUser("a"), uniqueUser("b")];
-    const first = await worker.join(channel, a);
-    const second = await worker.join(channel, b);
-    await first.socket.next("member_joined");
-    return [
-      { id: a, ...first },
-      { id: b, ...second },
-    ];
-  }
 
   /** A signal from `from` to `to` still goes through: the socket is usable. */
   async function stillRelays(from, to) {
@@ -63,7 +46,7 @@ describe("bad input", () => {
   // --- frames ---------------------------------------------------------------------------------
 
   test("a binary frame gets binary_not_supported and the socket stays usable", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     a.socket.ws.send(Buffer.from(JSON.stringify({ type: "signal", to: b.id, payload: {} })), { binary: true });
     assert.equal((await a.socket.next("error")).reason, "binary_not_supported");
     await b.socket.expectNothing(200, "signal");
@@ -71,7 +54,7 @@ describe("bad input", () => {
   });
 
   test("a text frame of invalid UTF-8 gets bad_message and the socket stays usable", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     // {"type":"\xff\xfe"}: the runtime decodes it leniently (U+FFFD), the parser refuses it.
     a.socket.ws.send(Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
     const err = await a.socket.next("error");
@@ -80,7 +63,7 @@ describe("bad input", () => {
   });
 
   test("a frame of exactly 16 KiB is relayed; one byte more gets too_large and is not", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     a.socket.send(frameOfLength(b.id, MAX_FRAME));
     const got = await b.socket.next("signal");
     assert.equal(got.payload.sdp.length, MAX_FRAME - JSON.stringify({ type: "signal", to: b.id, payload: { sdp: "" } }).length);
@@ -91,21 +74,21 @@ describe("bad input", () => {
   });
 
   test("a 1 MiB frame gets too_large and the socket stays usable", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     a.socket.send(frameOfLength(b.id, 1024 * 1024));
     assert.equal((await a.socket.next("error", 3000)).reason, "too_large");
     await stillRelays(a, b);
   });
 
   test("a frame past the runtime's message limit (33 MiB) closes the socket with 1009; the member is evicted after the grace period", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     a.socket.send(frameOfLength(b.id, 33 * 1024 * 1024));
     assert.equal(await a.socket.closed(10_000), 1009);
     assert.equal((await b.socket.next("member_left", 5000)).user_id, a.id);
   });
 
   test("deeply nested JSON is refused with an error, not a crash", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     const depth = 5000;
     a.socket.send(`{"type":"signal","to":${JSON.stringify(b.id)},"payload":{"x":${"[".repeat(depth)}${"]".repeat(depth)}}}`);
     assert.equal((await a.socket.next("error")).reason, "bad_message");
@@ -120,7 +103,7 @@ describe("bad input", () => {
     ["a type that is not a string", () => JSON.stringify({ type: 7 })],
   ]) {
     test(`${what} gets an error and relays nothing`, async () => {
-      const [a, b] = await pair(freshChannel());
+      const [a, b] = await pair(worker, freshChannel());
       a.socket.send(frame(b.id));
       assert.match((await a.socket.next("error")).reason, /^[a-z][a-z_]*$/);
       await b.socket.expectNothing(200, "signal");
@@ -131,7 +114,7 @@ describe("bad input", () => {
   // --- tricks on the relay (the fast path must refuse what the full parser refuses) -------------
 
   test("a signal to yourself spelled with a unicode escape is still bad_message", async () => {
-    const [a, b] = await pair(freshChannel());
+    const [a, b] = await pair(worker, freshChannel());
     const escaped = [...a.id].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
     a.socket.send(`{"type":"signal","to":"${escaped}","payload":{"sdp":{}}}`);
     assert.equal((await a.socket.next("error")).reason, "bad_message");
@@ -141,7 +124,7 @@ describe("bad input", () => {
 
   test("duplicate keys are refused, never relayed to either addressee", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     const cId = uniqueUser("c");
     const c = { id: cId, ...(await worker.join(channel, cId)) };
     for (const frame of [
@@ -161,7 +144,7 @@ describe("bad input", () => {
 
   test("a member who moved to another channel is unknown_peer in the old one at once", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     const moved = await worker.join(freshChannel(), b.id);
     assert.equal(await b.socket.closed(), 4010);
     a.socket.send({ type: "signal", to: b.id, payload: { candidate: { candidate: "x" } } });

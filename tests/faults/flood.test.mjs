@@ -10,8 +10,11 @@
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import { after, before, describe, test } from "node:test";
-import { sleep, startWorker, tokenFor, uniqueUser, wranglerVars } from "../lib/worker.mjs";
-import { since, summary } from "./lib.mjs";
+import { wranglerVars } from "../lib/config.mjs";
+import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { since, sleep } from "../lib/wait.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { summary } from "../lib/stats.mjs";
 
 const PROBE_EVERY_MS = 25; // 40 signals a second: under the rate limit
 const BASELINE_MS = 1500;

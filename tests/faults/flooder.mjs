@@ -6,6 +6,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { offerFor, voicePath } from "../lib/client.mjs";
 
 const { url, channel, victim, tokens, frames } = workerData;
 let stopping = false;
@@ -15,7 +16,7 @@ parentPort.on("message", (m) => {
 
 function flood(token, index) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${url}/api/channels/${channel}/voice`, ["voice.v1", `bearer.${token}`], { closeTimeout: 250 });
+    const ws = new WebSocket(url + voicePath(channel), offerFor(token), { closeTimeout: 250 });
     let sent = 0;
     let limited = false;
     let started = 0;

@@ -5,8 +5,12 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ids, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
-import { joinAt, since, startProxy } from "./lib.mjs";
+import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { since } from "../lib/wait.mjs";
+import { joinAt } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { startProxy } from "../lib/net.mjs";
+import { crowd, ids, membersOf } from "../lib/fixtures.mjs";
 
 const CHANNELS = Array.from({ length: 10 }, (_, i) => `h${i}:Half ${i}`).join(",");
 const GRACE_MS = 1000;
@@ -34,18 +38,6 @@ describe("half-open and abruptly dropped sockets", () => {
     await worker?.dispose();
   });
 
-  /** `count` members joined directly, each having seen the ones after it arrive. */
-  async function crowd(channel, count) {
-    const members = [];
-    for (let i = 0; i < count; i++) {
-      const id = uniqueUser("m");
-      const { socket, joined } = await worker.join(channel, id);
-      for (const m of members) await m.socket.next("member_joined", 2000, (msg) => msg.member.id === id);
-      members.push({ id, socket, joined });
-    }
-    return members;
-  }
-
   /** A member whose connection runs through a proxy that can black-hole it. */
   async function joinBehindProxy(channel, others) {
     proxy = await startProxy(worker.url.href);
@@ -55,11 +47,9 @@ describe("half-open and abruptly dropped sockets", () => {
     return member;
   }
 
-  const membersOf = async (channel) => ids((await worker.channelsNow()).channels.find((c) => c.id === channel).members);
-
   test("a connection that goes silent without closing is evicted within heartbeat + grace; the others get member_left", async (t) => {
     const channel = freshChannel();
-    const others = await crowd(channel, 2);
+    const others = await crowd(worker, channel, 2);
     const gone = await joinBehindProxy(channel, others);
     const start = performance.now();
     proxy.blackhole();
@@ -70,13 +60,13 @@ describe("half-open and abruptly dropped sockets", () => {
     t.diagnostic(`half-open member evicted ${ms.toFixed(0)} ms after its link went silent (heartbeat ${HEARTBEAT_MS} + grace ${GRACE_MS})`);
     assert.equal(lefts.length, 2);
     assert.ok(ms >= HEARTBEAT_MS - 600, `evicted after ${ms} ms, before the heartbeat timeout could have passed`);
-    assert.deepEqual(await membersOf(channel), ids(others));
+    assert.deepEqual(await membersOf(worker, channel), ids(others));
     assert.equal(gone.socket.isClosed, false, "the vanished client never heard anything (its link is dead)");
   });
 
   test("the room keeps relaying between the others while a half-open socket waits for its timeout", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     const gone = await joinBehindProxy(channel, [a, b]);
     proxy.blackhole();
     // Signals to the silent member do not block anyone.
@@ -88,7 +78,7 @@ describe("half-open and abruptly dropped sockets", () => {
 
   test("the same tab comes back on a new connection before the timeout: it takes its entry at once by its session id", async () => {
     const channel = freshChannel();
-    const [a] = await crowd(channel, 1);
+    const [a] = await crowd(worker, channel, 1);
     const gone = await joinBehindProxy(channel, [a]);
     proxy.blackhole();
     const start = performance.now();
@@ -98,13 +88,13 @@ describe("half-open and abruptly dropped sockets", () => {
     assert.equal(resumed.resumed, true);
     // The replaced socket's timeout must not evict the entry its new socket holds.
     await a.socket.expectNothing(HEARTBEAT_MS + GRACE_MS + 1000, "member_left");
-    assert.deepEqual(await membersOf(channel), [a.id, gone.id].sort());
+    assert.deepEqual(await membersOf(worker, channel), [a.id, gone.id].sort());
     assert.equal(back.socket.isClosed, false);
   });
 
   test("without its session id the same user is refused while the half-open socket still counts as live", async () => {
     const channel = freshChannel();
-    const [a] = await crowd(channel, 1);
+    const [a] = await crowd(worker, channel, 1);
     const gone = await joinBehindProxy(channel, [a]);
     proxy.blackhole();
     const second = await worker.openVoice(channel, gone.id);
@@ -114,7 +104,7 @@ describe("half-open and abruptly dropped sockets", () => {
 
   test("several members cut at once are all evicted, and every survivor hears of each exactly once", async () => {
     const channel = freshChannel();
-    const members = await crowd(channel, 6);
+    const members = await crowd(worker, channel, 6);
     const [survivors, dropped] = [members.slice(0, 3), members.slice(3)];
     for (const m of dropped) m.socket.terminate();
     for (const s of survivors) {
@@ -124,6 +114,6 @@ describe("half-open and abruptly dropped sockets", () => {
       await s.socket.expectNothing(0, "member_left");
     }
     await survivors[0].socket.expectNothing(500, "member_left");
-    assert.deepEqual(await membersOf(channel), ids(survivors));
+    assert.deepEqual(await membersOf(worker, channel), ids(survivors));
   });
 });

@@ -6,8 +6,10 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ids, sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
-import { since } from "./lib.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { since, sleep } from "../lib/wait.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { crowd, membersOf } from "../lib/fixtures.mjs";
 
 const CHANNELS = Array.from({ length: 10 }, (_, i) => `z${i}:Sleepy ${i}`).join(",");
 const GRACE_MS = 3000;
@@ -29,22 +31,9 @@ describe("hibernation with members in every state", () => {
     await worker?.dispose();
   });
 
-  async function crowd(channel, count) {
-    const members = [];
-    for (let i = 0; i < count; i++) {
-      const id = uniqueUser("m");
-      const { socket, joined } = await worker.join(channel, id);
-      for (const m of members) await m.socket.next("member_joined", 2000, (msg) => msg.member.id === id);
-      members.push({ id, socket, joined });
-    }
-    return members;
-  }
-
-  const membersOf = async (channel) => ids((await worker.channelsNow()).channels.find((c) => c.id === channel).members);
-
   test("a member in grace stays listed across hibernation and is evicted at its original deadline", async (t) => {
     const channel = freshChannel();
-    const [, b, c] = await crowd(channel, 3);
+    const [, b, c] = await crowd(worker, channel, 3);
     b.socket.terminate();
     const dropped = performance.now();
     await sleep(GRACE_MS / 2);
@@ -52,7 +41,7 @@ describe("hibernation with members in every state", () => {
     // Roster after waking: a newcomer's joined, the HTTP view.
     const { joined } = await worker.join(channel, uniqueUser("late"));
     assert.ok(joined.members.some((m) => m.id === b.id), "the member in grace is listed after hibernation");
-    assert.ok((await membersOf(channel)).includes(b.id));
+    assert.ok((await membersOf(worker, channel)).includes(b.id));
     const left = await c.socket.next("member_left", GRACE_MS + 3000, (m) => m.user_id === b.id);
     const ms = since(dropped);
     t.diagnostic(`evicted ${ms.toFixed(0)} ms after the drop (grace ${GRACE_MS} ms, hibernated at ${GRACE_MS / 2} ms)`);
@@ -60,12 +49,12 @@ describe("hibernation with members in every state", () => {
     assert.ok(ms >= GRACE_MS - 100, `evicted too early: ${ms} ms`);
     // A deadline restarted at the hibernation would land at 1.5 × grace.
     assert.ok(ms < GRACE_MS * 1.4, `evicted at ${ms} ms: the deadline was not kept across hibernation`);
-    assert.ok(!(await membersOf(channel)).includes(b.id));
+    assert.ok(!(await membersOf(worker, channel)).includes(b.id));
   });
 
   test("a member in grace comes back after hibernation with its old session id: resumed, and not evicted at the old deadline", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     b.socket.terminate();
     await sleep(300);
     await worker.hibernateRoom(channel);
@@ -76,12 +65,12 @@ describe("hibernation with members in every state", () => {
     await worker.hibernateRoom(channel);
     // Past the old deadline (drop + grace).
     await a.socket.expectNothing(GRACE_MS, "member_left");
-    assert.deepEqual(await membersOf(channel), [a.id, b.id].sort());
+    assert.deepEqual(await membersOf(worker, channel), [a.id, b.id].sort());
   });
 
   test("a live member resumes by session id after two hibernations: the old socket gets 4011, the others resumed", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     await worker.hibernateRoom(channel);
     b.socket.send({ type: "state", muted: true, deafened: false });
     await a.socket.next("member_updated");
@@ -96,19 +85,19 @@ describe("hibernation with members in every state", () => {
 
   test("a member that only pings while the room is hibernated is never timed out", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     // Only auto-answered pings from now on: the object is not woken by them.
     await worker.hibernateRoom(channel);
     await sleep(HEARTBEAT_MS * 1.75);
     assert.equal(a.socket.isClosed, false);
     assert.equal(b.socket.isClosed, false);
     await a.socket.expectNothing(0, "member_left");
-    assert.deepEqual(await membersOf(channel), [a.id, b.id].sort());
+    assert.deepEqual(await membersOf(worker, channel), [a.id, b.id].sort());
   });
 
   test("a member in grace and a silent member are both handled after hibernation: 4008, then both evicted", async () => {
     const channel = freshChannel();
-    const [a, b, c] = await crowd(channel, 3);
+    const [a, b, c] = await crowd(worker, channel, 3);
     b.socket.terminate();
     c.socket.stopPinging();
     await worker.hibernateRoom(channel);
@@ -116,6 +105,6 @@ describe("hibernation with members in every state", () => {
     const gone = [];
     for (let i = 0; i < 2; i++) gone.push((await a.socket.next("member_left", GRACE_MS + HEARTBEAT_MS + 3000)).user_id);
     assert.deepEqual(gone.sort(), [b.id, c.id].sort());
-    assert.deepEqual(await membersOf(channel), [a.id]);
+    assert.deepEqual(await membersOf(worker, channel), [a.id]);
   });
 });

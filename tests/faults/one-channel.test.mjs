@@ -5,8 +5,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
-import { FULL, memoryTmpdir } from "./lib.mjs";
+import { FULL } from "../lib/config.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { memoryTmpdir, startWorker } from "../lib/miniflare.mjs";
 
 /** Before the fix about 1 try in 10 failed: 25 tries catch it 93 % of the time, 200 (LOAD_FULL=1) always. */
 const TRIALS = FULL ? 200 : 25;

@@ -7,8 +7,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { sleep } from "../lib/worker.mjs";
-import { RosterView, WranglerDev, getJson, joinAt, lobbyAt, rosterMap, since, tokenWith } from "./lib.mjs";
+import { tokenWith } from "../lib/tokens.mjs";
+import { since, sleep } from "../lib/wait.mjs";
+import { getJson, joinAt, lobbyAt } from "../lib/client.mjs";
+import { WranglerDev } from "../lib/wrangler.mjs";
+import { RosterView, rosterMap } from "../lib/fixtures.mjs";
 
 const SECRET = `restart-${randomBytes(16).toString("hex")}`;
 const GRACE_MS = 1000;

@@ -4,15 +4,18 @@
 // pointed at a loopback fake that fails (and, worst case, echoes the key back in its error) or at
 // a port where nothing listens. Afterwards no secret, no token and no TURN credential may appear
 // in any log line the worker printed, in any HTTP body or header, in any message to another
-// member, or in the page's HTML/JS. Worker logs are captured by tests/lib/worker.mjs
+// member, or in the page's HTML/JS. Worker logs are captured by tests/lib/miniflare.mjs
 // (`worker.logs`); WORKER_LOGS=1 prints them.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { SECRET, mintToken, now, readJson, sleep, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
-import { freePort } from "./lib.mjs";
+import { SECRET, mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { freePort } from "../lib/net.mjs";
 
 const secret = (label) => `${label}-${randomBytes(12).toString("hex")}`;
 const TURN_SECRET = secret("turnsecret");

@@ -2,7 +2,11 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { assertRefused, ids, readJson, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
+import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { ids } from "../lib/fixtures.mjs";
+import { assertRefused } from "../lib/assertions.mjs";
 
 const urlsOf = (servers) => servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
 

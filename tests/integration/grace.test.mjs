@@ -4,7 +4,10 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ids, sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { ids, membersOf, pair } from "../lib/fixtures.mjs";
 
 const CHANNELS = Array.from({ length: 30 }, (_, i) => `g${i}:Grace ${i}`).join(",");
 const GRACE_MS = 1000;
@@ -32,18 +35,6 @@ describe("grace period and heartbeat", () => {
     await worker?.dispose();
   });
 
-  async function pair(channel) {
-    const a = uniqueUser("a");
-    const b = uniqueUser("b");
-    const first = await worker.join(channel, a);
-    const second = await worker.join(channel, b);
-    await first.socket.next("member_joined");
-    return [
-      { id: a, ...first },
-      { id: b, ...second },
-    ];
-  }
-
   /**
    * Rejoins `id` after its socket was dropped. Until the room has seen the drop the old socket
    * still counts as live (already_in_channel), so a refused attempt is retried for a while,
@@ -62,25 +53,22 @@ describe("grace period and heartbeat", () => {
     }
   }
 
-  const membersOf = async (channel) =>
-    ids((await worker.channelsNow()).channels.find((c) => c.id === channel).members);
-
   test("an abrupt drop keeps the member listed until the grace deadline, then member_left", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     const droppedAt = Date.now();
     a.socket.terminate();
     await b.socket.expectNothing(GRACE_MS / 2, "member_left");
-    assert.deepEqual(await membersOf(channel), [a.id, b.id].sort(), "still listed during the grace period");
+    assert.deepEqual(await membersOf(worker, channel), [a.id, b.id].sort(), "still listed during the grace period");
     const left = await b.socket.next("member_left", GRACE_MS + SLACK_MS);
     assert.equal(left.user_id, a.id);
     assert.ok(Date.now() - droppedAt >= GRACE_MS - 100, `member_left after ${Date.now() - droppedAt} ms`);
-    assert.deepEqual(await membersOf(channel), [b.id]);
+    assert.deepEqual(await membersOf(worker, channel), [b.id]);
   });
 
   test("a newcomer during the grace period sees the dropped member", async () => {
     const channel = freshChannel();
-    const [a] = await pair(channel);
+    const [a] = await pair(worker, channel);
     a.socket.terminate();
     await sleep(GRACE_MS / 2);
     const c = await worker.join(channel, uniqueUser("c"));
@@ -89,7 +77,7 @@ describe("grace period and heartbeat", () => {
 
   test("a rejoin within grace takes the entry back: the others get member_joined resumed true", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.terminate();
     const back = await rejoin(channel, a.id);
     assert.deepEqual(ids(back.joined.members), [a.id, b.id].sort());
@@ -100,18 +88,18 @@ describe("grace period and heartbeat", () => {
 
   test("a member back within grace is not evicted when the old deadline passes", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.terminate();
     const back = await rejoin(channel, a.id);
     await b.socket.next("member_joined");
     await b.socket.expectNothing(GRACE_MS + 1500, "member_left");
     assert.equal(back.socket.isClosed, false);
-    assert.deepEqual(await membersOf(channel), [a.id, b.id].sort());
+    assert.deepEqual(await membersOf(worker, channel), [a.id, b.id].sort());
   });
 
   test("a socket that sends nothing is closed with 4008 and then evicted", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.stopPinging();
     const code = await a.socket.closed(HEARTBEAT_MS + SLACK_MS);
     assert.equal(code, 4008);
@@ -122,7 +110,7 @@ describe("grace period and heartbeat", () => {
 
   test("a socket that keeps pinging survives past the heartbeat timeout", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     await sleep(HEARTBEAT_MS * 2);
     assert.equal(a.socket.isClosed, false);
     assert.equal(b.socket.isClosed, false);
@@ -131,7 +119,7 @@ describe("grace period and heartbeat", () => {
 
   test("any message from the client counts as a sign of life", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.stopPinging();
     let muted = false;
     const talker = setInterval(() => {
@@ -149,7 +137,7 @@ describe("grace period and heartbeat", () => {
 
   test("the eviction still happens when the room hibernates between the drop and its alarm", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.terminate();
     await sleep(200);
     await worker.hibernateRoom(channel);
@@ -159,7 +147,7 @@ describe("grace period and heartbeat", () => {
 
   test("the heartbeat still closes a silent socket after the room hibernates", async () => {
     const channel = freshChannel();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     a.socket.stopPinging();
     await worker.hibernateRoom(channel);
     assert.equal(await a.socket.closed(HEARTBEAT_MS + SLACK_MS), 4008);
@@ -169,7 +157,7 @@ describe("grace period and heartbeat", () => {
   test("the lobby hears about an eviction after the grace period", async () => {
     const channel = freshChannel();
     const { socket: lobby } = await worker.openLobby();
-    const [a, b] = await pair(channel);
+    const [a, b] = await pair(worker, channel);
     await lobby.next("channel", 2000, (m) => m.id === channel && ids(m.members).includes(b.id));
     a.socket.terminate();
     const update = await lobby.next(

@@ -3,7 +3,9 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { assertRefused, mintToken, now, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
+import { mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { assertRefused } from "../lib/assertions.mjs";
 
 const LISTED = "https://app.example.com";
 

@@ -2,18 +2,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  SECRET,
-  assertError,
-  assertRefused,
-  mintToken,
-  now,
-  readJson,
-  startWorker,
-  tokenFor,
-  uniqueUser,
-  verifyToken,
-} from "../lib/worker.mjs";
+import { SECRET, mintToken, now, tokenFor, uniqueUser, verifyToken } from "../lib/tokens.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { assertError, assertRefused } from "../lib/assertions.mjs";
 
 describe("guest sign-in and the HTTP API (default configuration)", () => {
   let worker;

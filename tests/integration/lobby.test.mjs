@@ -2,7 +2,9 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ids, startWorker, uniqueUser } from "../lib/worker.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { ids } from "../lib/fixtures.mjs";
 
 const CONFIGURED = Array.from({ length: 20 }, (_, i) => ({ id: `l${i}`, name: `Lobby ${i}` }));
 

@@ -3,7 +3,10 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ids, sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { crowd, ids } from "../lib/fixtures.mjs";
 
 const CHANNELS = Array.from({ length: 60 }, (_, i) => `room${i}:Room ${i}`).join(",");
 
@@ -20,18 +23,6 @@ describe("voice channel", () => {
   after(async () => {
     await worker?.dispose();
   });
-
-  /** Joins `count` fresh users to `channel`, taking each newcomer's member_joined off the earlier members. */
-  async function crowd(channel, count) {
-    const members = [];
-    for (let i = 0; i < count; i++) {
-      const id = uniqueUser(String.fromCharCode(97 + i));
-      const { socket, joined } = await worker.join(channel, id);
-      for (const m of members) await m.socket.next("member_joined", 2000, (msg) => msg.member.id === id);
-      members.push({ id, socket, joined });
-    }
-    return members;
-  }
 
   const offer = { sdp: { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n" } };
 
@@ -75,7 +66,7 @@ describe("voice channel", () => {
 
   test("the newcomer itself gets no member_joined", async () => {
     const channel = freshChannel();
-    const [, b] = await crowd(channel, 2);
+    const [, b] = await crowd(worker, channel, 2);
     await b.socket.expectNothing(300);
   });
 
@@ -94,7 +85,7 @@ describe("voice channel", () => {
 
   test("a signal reaches only its addressee, with from set to the sender", async () => {
     const channel = freshChannel();
-    const [a, b, c] = await crowd(channel, 3);
+    const [a, b, c] = await crowd(worker, channel, 3);
     a.socket.send({ type: "signal", to: b.id, payload: offer });
     const got = await b.socket.next("signal");
     assert.equal(got.from, a.id);
@@ -105,7 +96,7 @@ describe("voice channel", () => {
 
   test("a signal with text beyond ASCII (accents, CJK, emoji, escapes) arrives exactly as sent", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     const sdp = `v=0\r\ns=Zoë 🎧 声音 \u2028 "quoted" \\ back\r\n${"a=x-pad:ünïcødé\r\n".repeat(40)}`;
     const payload = { type: "offer", sdp, nested: { emoji: "👩‍👩‍👧", escaped: "\u0000\t" } };
     a.socket.send({ type: "signal", to: b.id, payload });
@@ -116,7 +107,7 @@ describe("voice channel", () => {
 
   test("a spoofed from in a client signal is overwritten by the server", async () => {
     const channel = freshChannel();
-    const [a, b, c] = await crowd(channel, 3);
+    const [a, b, c] = await crowd(worker, channel, 3);
     a.socket.send({ type: "signal", to: b.id, from: c.id, payload: { candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host" } } });
     const got = await b.socket.next("signal");
     assert.equal(got.from, a.id);
@@ -124,7 +115,7 @@ describe("voice channel", () => {
 
   test("a signal to a user who is not in the channel is refused with unknown_peer", async () => {
     const channel = freshChannel();
-    const [a] = await crowd(channel, 1);
+    const [a] = await crowd(worker, channel, 1);
     a.socket.send({ type: "signal", to: uniqueUser("ghost"), payload: offer });
     const err = await a.socket.next("error");
     assert.equal(err.reason, "unknown_peer");
@@ -133,7 +124,7 @@ describe("voice channel", () => {
 
   test("a signal to yourself is refused with bad_message", async () => {
     const channel = freshChannel();
-    const [a] = await crowd(channel, 1);
+    const [a] = await crowd(worker, channel, 1);
     a.socket.send({ type: "signal", to: a.id, payload: offer });
     const err = await a.socket.next("error");
     assert.equal(err.reason, "bad_message");
@@ -151,7 +142,7 @@ describe("voice channel", () => {
   ]) {
     test(`${what} gets an error with a reason and the socket stays open`, async () => {
       const channel = freshChannel();
-      const [a, b] = await crowd(channel, 2);
+      const [a, b] = await crowd(worker, channel, 2);
       a.socket.send(frame);
       const err = await a.socket.next("error");
       assert.equal(typeof err.reason, "string");
@@ -166,7 +157,7 @@ describe("voice channel", () => {
 
   test("a client that keeps flooding gets rate_limited errors, then close 4029", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     for (let i = 0; i < 3000 && a.socket.ws.readyState === 1; i++) {
       a.socket.send({ type: "signal", to: b.id, payload: { candidate: { candidate: `c${i}` } } });
     }
@@ -185,7 +176,7 @@ describe("voice channel", () => {
 
   test("a state change reaches the others as member_updated", async () => {
     const channel = freshChannel();
-    const [a, b, c] = await crowd(channel, 3);
+    const [a, b, c] = await crowd(worker, channel, 3);
     a.socket.send({ type: "state", muted: true, deafened: false });
     for (const other of [b, c]) {
       const upd = await other.socket.next("member_updated");
@@ -197,7 +188,7 @@ describe("voice channel", () => {
 
   test("a state change is kept: a later newcomer sees it in joined", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     a.socket.send({ type: "state", muted: true, deafened: true });
     await b.socket.next("member_updated");
     const late = await worker.join(channel, uniqueUser("late"));
@@ -208,7 +199,7 @@ describe("voice channel", () => {
 
   test("leave removes you at once: the others get member_left and the server closes with 1000", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     a.socket.send({ type: "leave" });
     const left = await b.socket.next("member_left");
     assert.equal(left.user_id, a.id);
@@ -218,7 +209,7 @@ describe("voice channel", () => {
 
   test("a clean close from the client removes you at once", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     a.socket.close(1000);
     const left = await b.socket.next("member_left", 2000);
     assert.equal(left.user_id, a.id);
@@ -226,7 +217,7 @@ describe("voice channel", () => {
 
   test("a user can join again after leaving", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     a.socket.send({ type: "leave" });
     await b.socket.next("member_left");
     await a.socket.closed();
@@ -240,7 +231,7 @@ describe("voice channel", () => {
 
   test("a second socket of a live member is refused with already_in_channel and close 4009", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     const dup = await worker.openVoice(channel, a.id);
     const err = await dup.first();
     assert.equal(err.type, "error");
@@ -255,7 +246,7 @@ describe("voice channel", () => {
 
   test("a second socket presenting a wrong session id is refused like a double join", async () => {
     const channel = freshChannel();
-    const [a] = await crowd(channel, 1);
+    const [a] = await crowd(worker, channel, 1);
     const dup = await worker.openVoice(channel, a.id, { session: "AAAAAAAAAAAAAAAAAAAAAA" });
     assert.equal((await dup.first()).reason, "already_in_channel");
     assert.equal(await dup.closed(), 4009);
@@ -264,7 +255,7 @@ describe("voice channel", () => {
 
   test("the same tab resuming with its session id replaces the old socket (4011) and others see resumed", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     const resumed = await worker.join(channel, a.id, { session: a.joined.session_id });
     assert.equal(await a.socket.closed(), 4011);
     assert.equal(resumed.joined.user_id, a.id);
@@ -281,7 +272,7 @@ describe("voice channel", () => {
 
   test("a resumed member keeps one entry in the roster", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     await worker.join(channel, a.id, { session: a.joined.session_id });
     await b.socket.next("member_joined");
     assert.deepEqual(await worker.membersWhen(channel, [a.id, b.id]), [a.id, b.id].sort());
@@ -291,7 +282,7 @@ describe("voice channel", () => {
 
   test("a signal still routes with the right from after the room hibernates", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     await worker.hibernateRoom(channel);
     a.socket.send({ type: "signal", to: b.id, payload: offer });
     const got = await b.socket.next("signal", 3000);
@@ -301,7 +292,7 @@ describe("voice channel", () => {
 
   test("after hibernation a newcomer still sees the existing members and their state", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     a.socket.send({ type: "state", muted: true, deafened: false });
     await b.socket.next("member_updated");
     await worker.hibernateRoom(channel);
@@ -313,7 +304,7 @@ describe("voice channel", () => {
 
   test("after hibernation a double join is still refused and resume still works", async () => {
     const channel = freshChannel();
-    const [a, b] = await crowd(channel, 2);
+    const [a, b] = await crowd(worker, channel, 2);
     await worker.hibernateRoom(channel);
     const dup = await worker.openVoice(channel, a.id);
     assert.equal((await dup.first(3000)).reason, "already_in_channel");
@@ -337,8 +328,8 @@ describe("voice channel", () => {
   test("joining another channel moves you: the old socket gets moved and close 4010", async () => {
     const from = freshChannel();
     const to = freshChannel();
-    const [a, stay] = await crowd(from, 2);
-    const [there] = await crowd(to, 1);
+    const [a, stay] = await crowd(worker, from, 2);
+    const [there] = await crowd(worker, to, 1);
     const moved = await worker.join(to, a.id);
     const err = await a.socket.next("error");
     assert.equal(err.reason, "moved");
@@ -352,8 +343,8 @@ describe("voice channel", () => {
   test("a move still works after the rooms and the lobby hibernate", async () => {
     const from = freshChannel();
     const to = freshChannel();
-    const [a, stay] = await crowd(from, 2);
-    const [there] = await crowd(to, 1);
+    const [a, stay] = await crowd(worker, from, 2);
+    const [there] = await crowd(worker, to, 1);
     await worker.hibernateRoom(from);
     await worker.hibernateRoom(to);
     await worker.hibernate("Lobby", "lobby");
@@ -367,7 +358,7 @@ describe("voice channel", () => {
   test("a user still in grace who joins another channel is removed from the first at once", async () => {
     const from = freshChannel();
     const to = freshChannel();
-    const [a, stay] = await crowd(from, 2);
+    const [a, stay] = await crowd(worker, from, 2);
     a.socket.terminate();
     await sleep(300); // let the room see the drop; the grace period here is 15 s
     await stay.socket.expectNothing(0, "member_left");
@@ -379,7 +370,7 @@ describe("voice channel", () => {
   test("after a move the rosters show the user in the new channel only, and never in both", async () => {
     const from = freshChannel();
     const to = freshChannel();
-    const [a, stay] = await crowd(from, 2);
+    const [a, stay] = await crowd(worker, from, 2);
     const listedTwice = [];
     const rosters = (answer) => {
       const of = (id) => ids(answer.channels.find((c) => c.id === id).members);
@@ -397,7 +388,7 @@ describe("voice channel", () => {
   test("moving back to the first channel works", async () => {
     const one = freshChannel();
     const two = freshChannel();
-    const [a, watcher] = await crowd(one, 2);
+    const [a, watcher] = await crowd(worker, one, 2);
     const inTwo = await worker.join(two, a.id);
     await watcher.socket.next("member_left");
     await worker.join(one, a.id);

@@ -7,8 +7,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { sleep, startWorker, tokenFor } from "../lib/worker.mjs";
-import { FULL, getJson, joinAt, memoryTmpdir, rosterMap, since, summary } from "../faults/lib.mjs";
+import { FULL } from "../lib/config.mjs";
+import { tokenFor } from "../lib/tokens.mjs";
+import { since, sleep } from "../lib/wait.mjs";
+import { getJson, joinAt } from "../lib/client.mjs";
+import { memoryTmpdir, startWorker } from "../lib/miniflare.mjs";
+import { rosterMap } from "../lib/fixtures.mjs";
+import { summary } from "../lib/stats.mjs";
 
 const CHANNELS = 200;
 const PER_CHANNEL = FULL ? 8 : 4;

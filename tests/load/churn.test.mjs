@@ -11,8 +11,12 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { sleep, startWorker, tokenFor } from "../lib/worker.mjs";
-import { FULL, RosterView, connect, joinAt, memoryTmpdir, rosterMap, since } from "../faults/lib.mjs";
+import { FULL } from "../lib/config.mjs";
+import { tokenFor } from "../lib/tokens.mjs";
+import { since, sleep } from "../lib/wait.mjs";
+import { joinAt, openSocket, voicePath } from "../lib/client.mjs";
+import { memoryTmpdir, startWorker } from "../lib/miniflare.mjs";
+import { RosterView, rosterMap } from "../lib/fixtures.mjs";
 
 const GRACE_MS = 1000;
 const SEED = Number(process.env.CHURN_SEED ?? Date.now() % 1_000_000);
@@ -59,8 +63,7 @@ async function churn(worker, { members, cycles, channels, prefix, seed }) {
   async function open(id, channel, session) {
     for (let attempt = 0; ; attempt++) {
       let view;
-      const query = session ? `?session=${encodeURIComponent(session)}` : "";
-      const r = await connect(worker.url, `/api/channels/${channel}/voice${query}`, {
+      const r = await openSocket(worker.url, voicePath(channel, session || undefined), {
         token: tokenFor(id),
         pingMs: 5000,
         watch: (s) => {

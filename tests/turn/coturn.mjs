@@ -3,25 +3,13 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, sleep } from "../lib/worker.mjs";
+import { ROOT } from "../lib/config.mjs";
+import { freePort } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
 
 export const CONF = join(ROOT, "coturn", "turnserver.conf");
-
-/** A free UDP+TCP port on loopback (TCP probe; coturn listens on both). */
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startCoturn({ secret, realm = "cromulent.test", minPort = 49160, maxPort = 49200 }) {
   if (spawnSync("which", ["turnserver"]).status !== 0) throw new Error("turnserver (Debian package coturn) is not installed");

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { now, readJson, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
+import { now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
 import { startCoturn, uclient } from "./coturn.mjs";
 
 const TURN_SECRET = "coturn-test-secret-4b1d";

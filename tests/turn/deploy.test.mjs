@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT } from "../lib/worker.mjs";
+import { ROOT } from "../lib/config.mjs";
 
 const run = (cmd, args, env = {}) =>
   spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });

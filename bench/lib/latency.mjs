@@ -1,4 +1,5 @@
-// Latency histograms (HdrHistogram, microsecond resolution) and the median-of-rounds helpers.
+// Latency histograms (HdrHistogram, microsecond resolution). Medians over rounds and the tests'
+// percentiles are tests/lib/stats.mjs.
 import * as hdr from "hdr-histogram-js";
 
 /** A histogram of latencies recorded in milliseconds (stored as microseconds, 3 digits). */
@@ -22,21 +23,4 @@ export class Latency {
   reset() {
     this.h.reset();
   }
-}
-
-export function median(values) {
-  const v = values.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-/** Median of each numeric field over a list of round results (objects with the same keys). */
-export function medianOf(rounds) {
-  const out = {};
-  for (const key of Object.keys(rounds[0] ?? {})) {
-    const vals = rounds.map((r) => r[key]);
-    out[key] = typeof vals[0] === "number" ? median(vals) : vals[0];
-  }
-  return out;
 }
