@@ -50,6 +50,8 @@ function postChunked(base, { total, prefix = '{"name":"', suffix = '"}' }) {
     let sent = 0;
     let answered = false;
     const req = request(url, {
+      // A connection of its own: one the worker stopped reading must not be reused.
+      agent: false,
       method: "POST",
       headers: { "Content-Type": "application/json", "Transfer-Encoding": "chunked" },
     });
