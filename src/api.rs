@@ -3,8 +3,11 @@
 
 use std::cell::RefCell;
 
-use futures_util::StreamExt;
 use serde::Deserialize;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::auth::{self, Claims, User};
@@ -35,19 +38,26 @@ fn too_large() -> AppError {
 }
 
 /// The body, read from the stream up to `limit` bytes: a longer one, chunked or not, is refused
-/// after at most `limit` bytes plus one chunk, and the rest is never read (dropping the stream
-/// cancels it).
-async fn read_limited(req: &mut Request, limit: usize) -> Result<Vec<u8>, AppError> {
-    let Ok(mut stream) = req.stream() else { return Ok(Vec::new()) };
+/// after at most `limit` bytes plus one chunk, and the rest is never read into the worker. The
+/// stream is released, not cancelled: a cancelled upload makes workerd drop the connection, and a
+/// client still sending loses the 413 with it (the runtime discards what is left).
+async fn read_limited(req: &Request, limit: usize) -> Result<Vec<u8>, AppError> {
+    let Some(stream) = req.inner().body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let unreadable = |_| AppError::bad_request("could not read the body");
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| AppError::bad_request("could not read the body"))?;
-        if body.len() + chunk.len() > limit {
+    loop {
+        let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        if Reflect::get(&step, &"done".into()).map_err(unreadable)?.is_truthy() {
+            return Ok(body);
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &"value".into()).and_then(|v| v.dyn_into()).map_err(unreadable)?;
+        if body.len() + chunk.length() as usize > limit {
+            reader.release_lock();
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&chunk.to_vec());
     }
-    Ok(body)
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
@@ -75,7 +85,7 @@ struct SignIn {
 }
 
 /// `POST /api/session`: guest sign-in.
-pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response, AppError> {
+pub async fn guest_signin(req: Request, config: &Config) -> Result<Response, AppError> {
     let secret = auth_secret(config)?;
     if !config.guest_signin {
         return Err(AppError::new(403, "guest_signin_disabled", "guest sign-in is turned off here"));
@@ -92,7 +102,7 @@ pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response,
     if declared > MAX_SESSION_BODY {
         return Err(too_large());
     }
-    let body = read_limited(&mut req, MAX_SESSION_BODY).await?;
+    let body = read_limited(&req, MAX_SESSION_BODY).await?;
     let sign_in: SignIn =
         serde_json::from_slice(&body).map_err(|_| AppError::bad_request("expected JSON like {\"name\": \"Alice\"}"))?;
     let name = auth::validate_name(&sign_in.name).map_err(|e| AppError::new(400, "invalid_name", e.detail()))?;
