@@ -134,6 +134,9 @@ pub async fn channels(req: &Request, env: &Env, config: &Config) -> Result<Respo
 }
 
 /// `GET /api/ice-servers`: fresh ICE servers, the TURN credential bound to the caller's id.
+/// Guests get one too, for `TURN_TTL_SECS` like everyone: a shorter life would not limit them
+/// (a guest token asks again for a week), so the brakes are the sign-in limit, coturn's
+/// per-user quota (the credential names the user) and `GUEST_SIGNIN=false`.
 pub async fn ice_servers(req: &Request, config: &Config, selection: &Selection) -> Result<Response, AppError> {
     let user = authenticate(req, config)?;
     let (servers, expires_at) = turn::remote::ice_servers(selection, &config.stun_urls, &user.id, now_secs()).await;
