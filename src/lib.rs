@@ -8,6 +8,7 @@ pub mod handshake;
 pub mod presence;
 pub mod protocol;
 pub mod rate_limit;
+pub mod report;
 pub mod seats;
 pub mod turn;
 

@@ -285,7 +285,9 @@ mod tests {
         ] {
             assert!(parse_relay(text, "me").is_none(), "{text}");
         }
-        let deep = |n: usize| format!(r#"{{"type":"signal","to":"bob","payload":{}{}}}"#, "{\"a\":".repeat(n) + "{", "}".repeat(n + 1));
+        let deep = |n: usize| {
+            format!(r#"{{"type":"signal","to":"bob","payload":{}{}}}"#, "{\"a\":".repeat(n) + "{", "}".repeat(n + 1))
+        };
         assert!(signal(&deep(MAX_NESTING - 1)).is_some());
         assert!(signal(&deep(MAX_NESTING)).is_none());
     }
