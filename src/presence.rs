@@ -1,7 +1,8 @@
 //! The presence set of one voice channel and its rules, as plain data: one entry per user, the
 //! double-join rule, same-tab resume, heartbeat and grace deadlines, and the one alarm time that
-//! covers them all. `room.rs` rebuilds a `Presence` from socket attachments (live entries) and
-//! storage (entries in grace), calls these methods and performs the effects they describe.
+//! covers them all. The room (`room/store.rs`) rebuilds a `Presence` from socket attachments (live
+//! entries) and storage (entries in grace); its handlers call these methods and perform the
+//! effects they describe.
 
 use serde::{Deserialize, Serialize};
 
@@ -159,8 +160,9 @@ impl Presence {
             .collect()
     }
 
-    /// Decides a join without changing anything (the room checks this before it asks the user's
-    /// other channel to let go).
+    /// Decides a join without changing anything: the double-join rule and the member limit, which
+    /// `join` applies first. (The user's other channel is not asked: the lobby moves the user out
+    /// of it when this room's roster reaches it, `seats.rs`.)
     pub fn check_join(
         &self,
         user_id: &str,
