@@ -50,12 +50,26 @@ pub fn parse_relay<'a>(text: &'a str, self_id: &str) -> Option<Relay<'a>> {
     // unknown fields, duplicates included).
     match fields.kind?.as_ref() {
         "signal" if !fields.dup_to && !fields.dup_payload => {
-            let to = serde_json::from_str::<CowStr>(fields.to?.get()).ok()?.0;
+            let to = string_value(fields.to?)?;
             let payload = fields.payload?;
             (payload.get().starts_with('{') && !to.is_empty() && to != self_id).then_some(Relay::Signal { to, payload })
         }
-        "speaking" if !fields.dup_speaking => serde_json::from_str(fields.speaking?.get()).ok().map(Relay::Speaking),
+        "speaking" if !fields.dup_speaking => match fields.speaking?.get() {
+            "true" => Some(Relay::Speaking(true)),
+            "false" => Some(Relay::Speaking(false)),
+            _ => None,
+        },
         _ => None,
+    }
+}
+
+/// A raw JSON value as a string: borrowed as it stands when it has no escapes (serde_json has
+/// checked it: a raw value is trimmed and valid), else unescaped. None if it is not a string.
+fn string_value(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let json = raw.get();
+    match json.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(plain) if !plain.contains('\\') => Some(Cow::Borrowed(plain)),
+        _ => serde_json::from_str::<CowStr>(json).ok().map(|s| s.0),
     }
 }
 
