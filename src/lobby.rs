@@ -66,7 +66,8 @@ impl DurableObject for Lobby {
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
                 let report: RoomReport = req.json().await?;
-                self.update(channel_id, report.roster, &report.taken).await?;
+                let (roster, taken) = report.into_parts();
+                self.update(channel_id, roster, &taken).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
             _ => Response::error("not found", 404),

@@ -27,15 +27,27 @@ impl RoomRoster {
     }
 }
 
-/// What a room reports: its roster, plus the seats taken since its last report.
+/// What a room reports: its roster, plus the seats taken since its last report. Flat on the wire
+/// (`version`, `members`, `seats`, `taken`); the Lobby keeps the first three as a [`RoomRoster`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct RoomReport {
-    #[serde(flatten)]
-    pub roster: RoomRoster,
+    pub version: u64,
+    pub members: Vec<Member>,
+    /// Who holds each seat now.
+    #[serde(default)]
+    pub seats: Vec<Seat>,
     /// Seats taken since the last report, even if given up again since (a join moves the user
     /// out of their other channel however briefly they stay).
     #[serde(default)]
     pub taken: Vec<Seat>,
+}
+
+impl RoomReport {
+    /// The roster the Lobby keeps, and the seats taken.
+    pub fn into_parts(self) -> (RoomRoster, Vec<Seat>) {
+        let RoomReport { version, members, seats, taken } = self;
+        (RoomRoster { version, members, seats }, taken)
+    }
 }
 
 /// The Lobby's word that a user took a seat elsewhere after `session_id` took theirs here.
@@ -57,11 +69,9 @@ mod tests {
 
     fn report() -> RoomReport {
         RoomReport {
-            roster: RoomRoster {
-                version: 1_700_000_000_000_001,
-                members: vec![Member::new("u1", "Alice")],
-                seats: vec![seat("u1", "s1", 5)],
-            },
+            version: 1_700_000_000_000_001,
+            members: vec![Member::new("u1", "Alice")],
+            seats: vec![seat("u1", "s1", 5)],
             taken: vec![seat("u1", "s1", 5), seat("u2", "s2", 6)],
         }
     }
@@ -78,6 +88,15 @@ mod tests {
         let sent = report();
         let got: RoomReport = serde_json::from_str(&serde_json::to_string(&sent).unwrap()).unwrap();
         assert_eq!(got, sent);
+        let (roster, taken) = got.into_parts();
+        assert_eq!((roster.version, roster.members, roster.seats), (sent.version, sent.members, sent.seats));
+        assert_eq!(taken, sent.taken);
+    }
+
+    #[test]
+    fn a_stored_roster_reads_back_from_a_report() {
+        let roster: RoomRoster = serde_json::from_str(&serde_json::to_string(&report()).unwrap()).unwrap();
+        assert_eq!(roster, report().into_parts().0);
     }
 
     #[test]
@@ -98,7 +117,7 @@ mod tests {
 
     #[test]
     fn unseating_drops_the_member_and_the_seat() {
-        let mut roster = report().roster;
+        let mut roster = report().into_parts().0;
         roster.unseat("u1");
         assert!(roster.members.is_empty() && roster.seats.is_empty());
     }

@@ -10,7 +10,7 @@ use super::Room;
 use crate::http::{self, now_ms};
 use crate::presence::Presence;
 use crate::protocol::Member;
-use crate::report::{RoomReport, RoomRoster};
+use crate::report::RoomReport;
 use crate::seats::Seat;
 
 /// The least time between two roster updates from one room to the lobby: a room filling up or
@@ -67,7 +67,7 @@ impl Room {
                 let Some((members, seats)) = next else { break };
                 let taken = std::mem::take(&mut *room.reports.taken.borrow_mut());
                 let version = room.reports.next_version();
-                let report = RoomReport { roster: RoomRoster { version, members, seats }, taken };
+                let report = RoomReport { version, members, seats, taken };
                 if let Err(err) = room.send_report(&report).await {
                     console_error!("room: lobby update failed: {err}");
                     // Kept for the next update: the lobby must still hear of these joins.
