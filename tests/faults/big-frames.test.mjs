@@ -3,7 +3,7 @@
 // The voice sender gets `too_large`, the other members and the lobby go on as before, and the
 // workerd process grows by less than RSS_LIMIT_MB: a frame past the limit is never copied into
 // wasm memory, which never shrinks. (A copy took up to three times the frame's length; these
-// frames grew workerd by 35-45 MB that way, against ~5 MB without a copy.)
+// frames grew workerd by 35-48 MB that way, against 2-10 MB without a copy.)
 //
 // The first 16 MiB frame workerd receives costs it ~48 MB of its own buffers, whoever reads it,
 // so one frame to the lobby warms those up before the measure. The lobby's frames are non-ASCII,
@@ -16,7 +16,7 @@ import { sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
 
 const CHANNELS = "big0:Big 0,big1:Big 1,big2:Big 2";
 const FRAME = 16 * 1024 * 1024;
-/** Growth allowed for six big frames after the warm-up (measured: ~5 MB; with a copy: 35-45 MB). */
+/** Growth allowed for six big frames after the warm-up (measured: 2-10 MB; with a copy: 35-48 MB). */
 const RSS_LIMIT_MB = 20;
 
 /** The workerd processes miniflare started for this test process (its children). */
