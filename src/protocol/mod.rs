@@ -1,44 +1,16 @@
 //! The wire protocol of the voice channel and the lobby: one tagged enum per direction, plus the
 //! shared `Member` and `IceServer` shapes. Mirrored once in `public/voice.js` (JSDoc typedefs).
+//! `relay.rs` reads the two hot messages (`signal`, `speaking`) the way the room relays them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod relay;
+
+pub use relay::{parse_relay, plain_within, Relay, MAX_NESTING};
+
 /// Largest text frame a client may send (an SDP offer with many codecs is ~6 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
-
-/// Deepest payload nesting the relay fast path passes on raw (it does not build a value, so it
-/// checks with `nesting_within`); deeper payloads take the full path, where serde_json refuses
-/// anything past 128 levels with `bad_message`.
-pub const MAX_NESTING: usize = 64;
-
-/// Whether `json`'s arrays and objects nest at most `max` deep (strings are skipped).
-pub fn nesting_within(json: &str, max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for b in json.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return false;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    true
-}
 
 /// Text frame a client sends to show it is alive; answered with `PONG` by the runtime itself
 /// (hibernation auto-response), so it never wakes the Durable Object.
@@ -264,12 +236,17 @@ impl ProtocolError {
     fn new(reason: Reason, detail: impl Into<String>) -> Self {
         ProtocolError { reason, detail: detail.into() }
     }
+
+    /// A frame over [`MAX_FRAME_BYTES`]: refused before it is read.
+    pub fn too_large() -> Self {
+        ProtocolError::new(Reason::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes"))
+    }
 }
 
 /// Parses and validates one text frame from a member whose id is `self_id`.
 pub fn parse_client_msg(text: &str, self_id: &str) -> Result<ClientMsg, ProtocolError> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(ProtocolError::new(Reason::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
+        return Err(ProtocolError::too_large());
     }
     let msg: ClientMsg = serde_json::from_str(text).map_err(|err| {
         let detail = err.to_string();
@@ -352,14 +329,6 @@ mod tests {
     #[test]
     fn signal_to_yourself_is_refused() {
         assert_eq!(reason_of(r#"{"type":"signal","to":"me","payload":{}}"#), Reason::BadMessage);
-    }
-
-    #[test]
-    fn nesting_is_measured_outside_strings() {
-        assert!(nesting_within(r#"{"a":[{"b":1}]}"#, 3));
-        assert!(!nesting_within(r#"{"a":[{"b":1}]}"#, 2));
-        assert!(nesting_within(r#"{"s":"[[[[[[\"[[["}"#, 1));
-        assert!(!nesting_within(&format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100)), MAX_NESTING));
     }
 
     #[test]
