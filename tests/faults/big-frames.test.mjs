@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { sleep, startWorker, uniqueUser } from "../lib/worker.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
 
 const CHANNELS = "big0:Big 0,big1:Big 1,big2:Big 2";
 const FRAME = 16 * 1024 * 1024;
