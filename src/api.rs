@@ -208,6 +208,13 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
         if let Some(session) = &session {
             query.append_pair("session", session);
         }
+        // A resuming page (contract v1.1): only these exact values mean anything to the room.
+        let asked = req.url()?;
+        for (key, value) in [("resume", "1"), ("media", "kept")] {
+            if asked.query_pairs().any(|(k, v)| k == key && v == value) {
+                query.append_pair(key, value);
+            }
+        }
     }
     let stub = http::room_stub(env, &channel.id)?;
     Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)

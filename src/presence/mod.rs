@@ -1,6 +1,6 @@
 //! The presence set of one voice channel and its rules, as plain data: one entry per user, the
-//! double-join rule, same-tab resume, heartbeat and grace deadlines, and the one alarm time that
-//! covers them all. The room (`room/store.rs`) rebuilds a `Presence` from socket attachments (live
+//! double-join rule, same-tab resume, `resume=1` joins (take an entry back or nothing), heartbeat
+//! and grace deadlines, and the one alarm time that covers them all. The room (`room/store.rs`) rebuilds a `Presence` from socket attachments (live
 //! entries) and storage (entries in grace); its handlers call these methods and perform the
 //! effects they describe.
 
@@ -72,6 +72,9 @@ pub enum Refused {
     AlreadyInChannel,
     /// `MAX_MEMBERS` seats are taken.
     ChannelFull,
+    /// A `resume=1` join found no entry to take back: none in grace for this user, and no live
+    /// one holding the session it presented.
+    ResumeFailed,
 }
 
 /// What an alarm found.
@@ -181,6 +184,35 @@ impl Presence {
             None if self.entries.len() >= max_members => Err(Refused::ChannelFull),
             None => Ok(()),
         }
+    }
+
+    /// Decides a `resume=1` join without changing anything. It may only take an entry back: the
+    /// user's entry in grace (whatever session last held it: after a runtime restart the page's
+    /// session is the one that vanished) or the live entry whose session it presents (the same
+    /// tab, whose old socket is not known to be gone yet). Anything else — no entry, or another
+    /// tab's live socket — is refused, and never becomes a fresh entry, so others never see the
+    /// member flicker in and out. An entry the alarm already removed is gone: the alarm and the
+    /// join are events of one object, each decided on the state the other left.
+    pub fn check_resume(&self, user_id: &str, presented_session: Option<&str>) -> Result<(), Refused> {
+        match self.get(user_id) {
+            Some(Entry { link: Link::Grace { .. }, .. }) => Ok(()),
+            Some(Entry { link: Link::Live { .. }, session_id, .. }) if presented_session == Some(session_id) => Ok(()),
+            Some(_) | None => Err(Refused::ResumeFailed),
+        }
+    }
+
+    /// Admits a `resume=1` join: `join`, but only when [`check_resume`](Self::check_resume) allows.
+    pub fn resume(
+        &mut self,
+        user_id: &str,
+        name: &str,
+        presented_session: Option<&str>,
+        new_session: &str,
+        now: Millis,
+    ) -> Result<Joined, Refused> {
+        self.check_resume(user_id, presented_session)?;
+        // The entry exists, so no seat is added: the member limit has nothing to refuse.
+        self.join(user_id, name, presented_session, new_session, now, usize::MAX)
     }
 
     /// Admits `user_id` on a new socket with session id `new_session`.

@@ -165,3 +165,92 @@ fn restore_gives_members_who_lost_their_socket_the_grace_period() {
     assert_eq!(restored.get("bob").unwrap().link, Link::Grace { deadline: 50_000 + T.grace_ms });
     assert_eq!(ids(&restored), ["alice", "bob"]);
 }
+
+// `resume=1` joins: take an entry back, or nothing.
+
+#[test]
+fn resume_takes_back_an_entry_in_grace_whatever_its_session() {
+    let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+    p.set_state("alice", true, true);
+    p.drop_link("alice", "s1", 2000, T);
+    assert_eq!(p.resume("alice", "Alice", Some("not-s1"), "s2", 3000), Ok(Joined::ResumedFromGrace));
+    let entry = p.get("alice").unwrap();
+    assert_eq!((entry.session_id.as_str(), entry.link), ("s2", Link::Live { last_seen: 3000 }));
+    assert!(entry.member.muted && entry.member.deafened, "mute and deafen survive a resume");
+    assert_eq!(ids(&p), ["alice", "bob"]);
+}
+
+#[test]
+fn resume_presenting_the_live_session_replaces_the_socket() {
+    let mut p = with(&[("alice", "s1")]);
+    assert_eq!(p.resume("alice", "Alice", Some("s1"), "s2", 5), Ok(Joined::Replaced { old_session: "s1".into() }));
+    assert_eq!(p.get("alice").unwrap().session_id, "s2");
+}
+
+#[test]
+fn resume_with_nothing_to_take_back_is_refused_and_adds_no_entry() {
+    let mut p = with(&[("bob", "b1")]);
+    assert_eq!(p.resume("alice", "Alice", Some("s1"), "s2", 5), Err(Refused::ResumeFailed));
+    assert_eq!(p.resume("alice", "Alice", None, "s2", 5), Err(Refused::ResumeFailed));
+    assert_eq!(ids(&p), ["bob"], "a refused resume never makes a fresh entry");
+}
+
+#[test]
+fn resume_against_another_tabs_live_socket_is_refused() {
+    let mut p = with(&[("alice", "s1")]);
+    assert_eq!(p.resume("alice", "Alice", Some("other"), "s2", 5), Err(Refused::ResumeFailed));
+    assert_eq!(p.resume("alice", "Alice", None, "s2", 5), Err(Refused::ResumeFailed));
+    assert_eq!(p.get("alice").unwrap().session_id, "s1", "the live socket keeps its place");
+}
+
+#[test]
+fn resume_into_a_full_channel_takes_its_entry_back() {
+    let mut p = Presence::default();
+    p.join("a", "A", None, "s", 0, 2).unwrap();
+    p.join("b", "B", None, "s", 0, 2).unwrap();
+    p.drop_link("a", "s", 1, T);
+    assert_eq!(p.resume("a", "A", None, "s2", 2), Ok(Joined::ResumedFromGrace));
+    assert_eq!(p.resume("c", "C", None, "s3", 2), Err(Refused::ResumeFailed), "not channel_full: nothing to take back");
+}
+
+#[test]
+fn resume_after_a_restart_takes_back_the_entry_whose_socket_vanished() {
+    let p = with(&[("alice", "s1"), ("bob", "b1")]);
+    // The runtime restarted: no socket is back, storage still lists both as live.
+    let mut restored = Presence::restore(Vec::new(), p.stored_form(), 50_000, T);
+    assert_eq!(restored.resume("alice", "Alice", Some("s1"), "s2", 50_100), Ok(Joined::ResumedFromGrace));
+    assert_eq!(restored.resume("bob", "Bob", Some("b1"), "b2", 50_200), Ok(Joined::ResumedFromGrace));
+    assert!(restored.entries().iter().all(|e| matches!(e.link, Link::Live { .. })));
+    assert_eq!(ids(&restored), ["alice", "bob"]);
+}
+
+#[test]
+fn resume_just_before_the_grace_alarm_wins_and_the_alarm_finds_a_live_entry() {
+    let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+    p.drop_link("alice", "s1", 10_000, T);
+    let deadline = 10_000 + T.grace_ms;
+    assert_eq!(p.resume("alice", "Alice", Some("s1"), "s2", deadline - 1), Ok(Joined::ResumedFromGrace));
+    let sweep = p.sweep(deadline, T);
+    assert!(sweep.evicted.is_empty(), "the alarm evicts nobody who came back");
+    assert_eq!(ids(&p), ["alice", "bob"]);
+    assert_eq!(p.next_deadline(T), Some(1001 + T.heartbeat_ms), "the next alarm is a heartbeat, not the old grace");
+}
+
+#[test]
+fn resume_just_after_the_grace_alarm_is_refused() {
+    let mut p = with(&[("alice", "s1"), ("bob", "b1")]);
+    p.drop_link("alice", "s1", 10_000, T);
+    let deadline = 10_000 + T.grace_ms;
+    let sweep = p.sweep(deadline, T);
+    assert_eq!(sweep.evicted.len(), 1, "others get member_left");
+    assert_eq!(p.resume("alice", "Alice", Some("s1"), "s2", deadline + 1), Err(Refused::ResumeFailed));
+    assert_eq!(ids(&p), ["bob"], "no member_joined follows the member_left");
+}
+
+#[test]
+fn a_plain_join_after_the_grace_is_still_a_fresh_entry() {
+    let mut p = with(&[("alice", "s1")]);
+    p.drop_link("alice", "s1", 10_000, T);
+    p.sweep(10_000 + T.grace_ms, T);
+    assert_eq!(p.join("alice", "Alice", Some("s1"), "s2", 30_000, MAX), Ok(Joined::New));
+}

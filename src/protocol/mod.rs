@@ -99,10 +99,18 @@ pub enum ServerMsg<'a> {
         ice_servers: &'a [IceServer],
         /// When the TURN credentials in `ice_servers` expire (unix seconds); null for STUN only.
         ice_expires_at: Option<u64>,
+        /// This join took back an entry (in grace, or the same tab's live one): its mute/deafen
+        /// state is kept.
+        resumed: bool,
+        /// `RECONNECT_GRACE_SECS`: how long a dropped page may go on trying to resume.
+        grace_secs: u64,
     },
     MemberJoined {
         member: &'a Member,
         resumed: bool,
+        /// A resume whose page kept its peer connections (`media=kept`): keep yours to it unless
+        /// it failed. Always false when `resumed` is false.
+        media_kept: bool,
     },
     MemberLeft {
         user_id: &'a str,
@@ -176,6 +184,8 @@ pub enum Reason {
     HeartbeatTimeout,
     /// `MAX_MEMBERS` reached.
     ChannelFull,
+    /// A `resume=1` join found no entry to take back.
+    ResumeFailed,
 }
 
 impl Reason {
@@ -187,6 +197,7 @@ impl Reason {
             Reason::Replaced => Some(close::REPLACED),
             Reason::HeartbeatTimeout => Some(close::HEARTBEAT_TIMEOUT),
             Reason::ChannelFull => Some(close::CHANNEL_FULL),
+            Reason::ResumeFailed => Some(close::RESUME_FAILED),
             Reason::RateLimited => Some(close::RATE_LIMITED),
             Reason::BadMessage
             | Reason::UnknownType
@@ -209,6 +220,7 @@ impl Reason {
             Reason::Replaced => "replaced",
             Reason::HeartbeatTimeout => "heartbeat_timeout",
             Reason::ChannelFull => "channel_full",
+            Reason::ResumeFailed => "resume_failed",
         }
     }
 }
@@ -221,6 +233,7 @@ pub mod close {
     pub const ALREADY_IN_CHANNEL: u16 = 4009;
     pub const MOVED: u16 = 4010;
     pub const REPLACED: u16 = 4011;
+    pub const RESUME_FAILED: u16 = 4012;
     pub const CHANNEL_FULL: u16 = 4013;
     pub const RATE_LIMITED: u16 = 4029;
 }
@@ -340,10 +353,10 @@ mod tests {
     #[test]
     fn server_messages_carry_their_type_tag() {
         let member = Member::new("u1", "Alice");
-        let json = ServerMsg::MemberJoined { member: &member, resumed: true }.to_json();
+        let json = ServerMsg::MemberJoined { member: &member, resumed: true, media_kept: false }.to_json();
         assert_eq!(
             json,
-            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true}"#
+            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true,"media_kept":false}"#
         );
         let err = ServerMsg::error(Reason::AlreadyInChannel, "x").to_json();
         assert!(err.starts_with(r#"{"type":"error","reason":"already_in_channel""#), "{err}");
@@ -363,9 +376,33 @@ mod tests {
             Reason::Replaced,
             Reason::HeartbeatTimeout,
             Reason::ChannelFull,
+            Reason::ResumeFailed,
         ] {
             assert_eq!(serde_json::to_string(&reason).unwrap(), format!("\"{}\"", reason.as_str()));
         }
+    }
+
+    #[test]
+    fn resume_failed_closes_with_4012() {
+        assert_eq!(Reason::ResumeFailed.close_code(), Some(4012));
+        let err = ServerMsg::error(Reason::ResumeFailed, "x").to_json();
+        assert!(err.starts_with(r#"{"type":"error","reason":"resume_failed""#), "{err}");
+    }
+
+    #[test]
+    fn joined_always_says_whether_it_resumed_and_the_grace_period() {
+        let json = ServerMsg::Joined {
+            channel_id: "general",
+            user_id: "u1",
+            session_id: "s",
+            members: vec![],
+            ice_servers: &[],
+            ice_expires_at: None,
+            resumed: false,
+            grace_secs: 15,
+        }
+        .to_json();
+        assert!(json.ends_with(r#","resumed":false,"grace_secs":15}"#), "{json}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Who gets into the room and who is put out by others: a join (with the double-join rule, the
-//! same tab coming back, a full channel), an eviction the Lobby asks for when the user took a seat
+//! same tab coming back, a `resume=1` join that takes an entry back or is refused, a full
+//! channel), an eviction the Lobby asks for when the user took a seat
 //! elsewhere, and what every removal is followed by.
 
 use worker::{Response, WebSocketPair};
@@ -12,14 +13,29 @@ use crate::presence::{Entry, Joined, Refused};
 use crate::protocol::{close, Reason, ServerMsg};
 use crate::turn;
 
+/// What a join asks for, from the internal `/join` query (`api.rs` forwards the page's).
+pub(super) struct Ask {
+    /// `session=`: the session id the tab last held here.
+    pub session: Option<String>,
+    /// `resume=1`: take an entry back or be refused (4012), never a fresh entry.
+    pub resume: bool,
+    /// `media=kept`: the page kept its peer connections; a resumed join tells the others so.
+    pub media_kept: bool,
+}
+
+impl Ask {
+    pub fn from_query(query: impl Fn(&str) -> Option<String>) -> Self {
+        Ask {
+            session: query("session"),
+            resume: query("resume").as_deref() == Some("1"),
+            media_kept: query("media").as_deref() == Some("kept"),
+        }
+    }
+}
+
 impl Room {
-    pub(super) async fn join(
-        &self,
-        channel_id: &str,
-        user_id: &str,
-        name: &str,
-        presented: Option<&str>,
-    ) -> worker::Result<Response> {
+    pub(super) async fn join(&self, channel_id: &str, user_id: &str, name: &str, ask: Ask) -> worker::Result<Response> {
+        let presented = ask.session.as_deref();
         self.store.set_channel_id(&self.state, channel_id).await?;
         let pair = WebSocketPair::new()?;
         let max = self.config.max_members;
@@ -31,10 +47,18 @@ impl Room {
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
-        // Decide on fresh state, with no await between the decision and accepting the socket.
+        // Decide on fresh state, with no await between the decision and accepting the socket (nor
+        // the in-memory copy of storage, `persist`): the grace alarm is another event of this
+        // object, so a resume either finds the entry before the alarm removed it (and the alarm
+        // then finds it live) or after (4012, and its `member_left` stays the last word).
         let mut loaded = self.load().await?;
         let now = now_ms();
-        let joined = match loaded.presence.join(user_id, name, presented, &session_id, now, max) {
+        let decided = if ask.resume {
+            loaded.presence.resume(user_id, name, presented, &session_id, now)
+        } else {
+            loaded.presence.join(user_id, name, presented, &session_id, now, max)
+        };
+        let joined = match decided {
             Ok(joined) => joined,
             Err(refused) => return refuse(pair, refused),
         };
@@ -64,9 +88,12 @@ impl Room {
                 members: loaded.presence.members(),
                 ice_servers: &ice_servers,
                 ice_expires_at,
+                resumed: joined.resumed(),
+                grace_secs: self.config.grace_secs,
             },
         );
-        let announce = ServerMsg::MemberJoined { member: &entry.member, resumed: joined.resumed() }.to_json();
+        let (resumed, media_kept) = (joined.resumed(), joined.resumed() && ask.media_kept);
+        let announce = ServerMsg::MemberJoined { member: &entry.member, resumed, media_kept }.to_json();
         self.broadcast(&announce, Some(&server));
 
         self.persist(&loaded).await?;
@@ -110,6 +137,7 @@ fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
     let (reason, detail) = match refused {
         Refused::AlreadyInChannel => (Reason::AlreadyInChannel, "you are already in this channel on another socket"),
         Refused::ChannelFull => (Reason::ChannelFull, "this channel is full"),
+        Refused::ResumeFailed => (Reason::ResumeFailed, "there is no place to take back here: join afresh"),
     };
     pair.server.accept()?;
     send(&pair.server, &ServerMsg::error(reason, detail));

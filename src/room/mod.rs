@@ -139,7 +139,7 @@ impl Room {
                 else {
                     return Response::error("bad internal join", 400);
                 };
-                self.join(&channel_id, &user_id, &name, query("session").as_deref()).await
+                self.join(&channel_id, &user_id, &name, join::Ask::from_query(query)).await
             }
             (Method::Post, "/evict") => {
                 let evict: EvictRequest = req.json().await?;
