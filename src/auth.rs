@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 pub use crate::names::{validate_name, NameError, MAX_NAME_CHARS};
 
@@ -151,6 +151,23 @@ pub fn random_id() -> String {
     B64URL.encode(random_bytes::<16>())
 }
 
+/// Length of a [`user_tag`] in characters.
+pub const USER_TAG_CHARS: usize = 32;
+
+/// A fixed-length name for a user id where the runtime limits length (a hibernatable socket's
+/// tags are at most 256 bytes, and a valid id of 128 characters can be 512 bytes of UTF-8): the
+/// first 128 bits of its SHA-256, in lower-case hex.
+pub fn user_tag(user_id: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(user_id.as_bytes());
+    let mut tag = String::with_capacity(USER_TAG_CHARS);
+    for byte in &digest[..USER_TAG_CHARS / 2] {
+        tag.push(char::from(HEX[usize::from(byte >> 4)]));
+        tag.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    tag
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +191,19 @@ mod tests {
     fn good_token_verifies() {
         let token = sign(&claims(), SECRET);
         assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into() }));
+    }
+
+    #[test]
+    fn a_user_tag_has_a_fixed_length_whatever_the_id() {
+        let cjk = "\u{4e2d}".repeat(MAX_USER_ID_CHARS);
+        for id in ["u1", "g_abc", cjk.as_str()] {
+            let tag = user_tag(id);
+            assert_eq!(tag.len(), USER_TAG_CHARS);
+            assert!(tag.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{tag}");
+        }
+        // SHA-256("abc") starts ba7816bf8f01cfea414140de5dae2223.
+        assert_eq!(user_tag("abc"), "ba7816bf8f01cfea414140de5dae2223");
+        assert_ne!(user_tag("u1"), user_tag("u2"));
     }
 
     #[test]

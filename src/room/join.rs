@@ -6,7 +6,8 @@ use worker::{Response, WebSocketPair};
 
 use super::sockets::Attachment;
 use super::store::Loaded;
-use super::{send, Room};
+use super::{send, wasm, Room};
+use crate::auth::user_tag;
 use crate::http::{self, now_ms, now_secs};
 use crate::presence::{Entry, Joined, Refused};
 use crate::protocol::{close, Reason, ServerMsg};
@@ -52,7 +53,7 @@ impl Room {
         }
 
         let server = pair.server;
-        self.state.accept_websocket_with_tags(&server, &[user_id]);
+        wasm::accept_tagged(&self.state, &server, &user_tag(user_id))?;
         self.sockets.write(&server, &Attachment { entry: entry.clone(), closing: false })?;
 
         send(

@@ -18,6 +18,7 @@ use worker::{
     WebSocketRequestResponsePair,
 };
 
+use crate::auth::user_tag;
 use crate::config::Config;
 use crate::http::{self, now_ms};
 use crate::presence::{Link, Timing};
@@ -169,8 +170,9 @@ impl Room {
         let sender_id = &sender.entry.member.id;
         match parse_relay(text, sender_id) {
             Some(Relay::Signal { to, payload }) => {
+                // Sockets are tagged with their member's `user_tag` (fixed length): one hash here.
                 let targets: Vec<WebSocket> =
-                    self.state.get_websockets_with_tag(&to).into_iter().filter(is_open).collect();
+                    self.state.get_websockets_with_tag(&user_tag(&to)).into_iter().filter(is_open).collect();
                 if targets.is_empty() {
                     return false; // unknown_peer: the full path answers it
                 }
@@ -245,7 +247,7 @@ impl Room {
             ClientMsg::Signal { to, payload } => {
                 let targets: Vec<WebSocket> = self
                     .state
-                    .get_websockets_with_tag(&to)
+                    .get_websockets_with_tag(&user_tag(&to))
                     .into_iter()
                     .filter(|t| self.sockets.attachment(t).is_some())
                     .collect();
