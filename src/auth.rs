@@ -34,6 +34,8 @@ pub struct Claims {
 pub struct User {
     pub id: String,
     pub name: String,
+    /// When the token expires (unix seconds): the sockets it opened are closed then.
+    pub exp: u64,
 }
 
 /// Why a token was refused. Every variant is a 401; the detail is for logs and the error body
@@ -133,7 +135,7 @@ pub fn verify(token: &str, secret: &str, now: u64) -> Result<User, TokenError> {
     if claims.nbf.is_some_and(|nbf| nbf > latest) || claims.iat.is_some_and(|iat| iat > latest) {
         return Err(TokenError::NotYetValid);
     }
-    Ok(User { id: claims.sub, name })
+    Ok(User { id: claims.sub, name, exp: claims.exp })
 }
 
 /// `bytes` random bytes from the platform's CSPRNG (crypto.getRandomValues in workerd).
@@ -149,6 +151,13 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// A random id with 128 bits of entropy, URL-safe (22 characters).
 pub fn random_id() -> String {
     B64URL.encode(random_bytes::<16>())
+}
+
+/// When a token with `exp` (unix seconds) expires, in ms since the epoch — None past what a
+/// JavaScript date (and so an alarm) can hold: such a token never expires in practice.
+pub fn expiry_ms(exp: u64) -> Option<u64> {
+    const MAX_DATE_MS: u64 = 8_640_000_000_000_000;
+    exp.checked_mul(1000).filter(|ms| *ms <= MAX_DATE_MS)
 }
 
 /// Length of a [`user_tag`] in characters.
@@ -190,7 +199,15 @@ mod tests {
     #[test]
     fn good_token_verifies() {
         let token = sign(&claims(), SECRET);
-        assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into() }));
+        assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into(), exp: NOW + 3600 }));
+    }
+
+    #[test]
+    fn an_expiry_past_what_a_date_holds_is_none() {
+        assert_eq!(expiry_ms(NOW), Some(NOW * 1000));
+        assert_eq!(expiry_ms(9_999_999_999), Some(9_999_999_999_000));
+        assert_eq!(expiry_ms(u64::MAX / 1000 + 1), None);
+        assert_eq!(expiry_ms(8_640_000_000_001), None);
     }
 
     #[test]

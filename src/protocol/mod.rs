@@ -176,6 +176,8 @@ pub enum Reason {
     HeartbeatTimeout,
     /// `MAX_MEMBERS` reached.
     ChannelFull,
+    /// The token the socket was opened with has expired: sign in again.
+    TokenExpired,
 }
 
 impl Reason {
@@ -188,6 +190,7 @@ impl Reason {
             Reason::HeartbeatTimeout => Some(close::HEARTBEAT_TIMEOUT),
             Reason::ChannelFull => Some(close::CHANNEL_FULL),
             Reason::RateLimited => Some(close::RATE_LIMITED),
+            Reason::TokenExpired => Some(close::TOKEN_EXPIRED),
             Reason::BadMessage
             | Reason::UnknownType
             | Reason::BinaryNotSupported
@@ -209,6 +212,7 @@ impl Reason {
             Reason::Replaced => "replaced",
             Reason::HeartbeatTimeout => "heartbeat_timeout",
             Reason::ChannelFull => "channel_full",
+            Reason::TokenExpired => "token_expired",
         }
     }
 }
@@ -223,6 +227,8 @@ pub mod close {
     pub const REPLACED: u16 = 4011;
     pub const CHANNEL_FULL: u16 = 4013;
     pub const RATE_LIMITED: u16 = 4029;
+    /// `token_expired`: the socket's token expired while it was open.
+    pub const TOKEN_EXPIRED: u16 = 4001;
 }
 
 /// Why a client frame was refused: becomes an `error` message with this reason.
@@ -363,6 +369,7 @@ mod tests {
             Reason::Replaced,
             Reason::HeartbeatTimeout,
             Reason::ChannelFull,
+            Reason::TokenExpired,
         ] {
             assert_eq!(serde_json::to_string(&reason).unwrap(), format!("\"{}\"", reason.as_str()));
         }

@@ -20,6 +20,7 @@ impl Room {
         user_id: &str,
         name: &str,
         presented: Option<&str>,
+        exp: Option<u64>,
     ) -> worker::Result<Response> {
         self.store.set_channel_id(&self.state, channel_id).await?;
         let pair = WebSocketPair::new()?;
@@ -54,7 +55,9 @@ impl Room {
 
         let server = pair.server;
         wasm::accept_tagged(&self.state, &server, &user_tag(user_id))?;
-        self.sockets.write(&server, &Attachment { entry: entry.clone(), closing: false })?;
+        let att = Attachment { entry: entry.clone(), closing: false, exp };
+        self.sockets.write(&server, &att)?;
+        loaded.sockets.push((server.clone(), att)); // its token's expiry sets the alarm too
 
         send(
             &server,

@@ -21,7 +21,7 @@ use worker::{
 use crate::auth::user_tag;
 use crate::config::Config;
 use crate::http::{self, now_ms};
-use crate::presence::{Link, Timing};
+use crate::presence::{Entry, Link, Timing};
 use crate::protocol::{self, close, parse_client_msg, parse_relay, ClientMsg, ProtocolError, Reason, Relay, ServerMsg};
 use crate::rate_limit::{Limits, Verdict};
 use crate::report::EvictRequest;
@@ -140,7 +140,8 @@ impl Room {
                 else {
                     return Response::error("bad internal join", 400);
                 };
-                self.join(&channel_id, &user_id, &name, query("session").as_deref()).await
+                let exp = query("exp").and_then(|e| e.parse().ok());
+                self.join(&channel_id, &user_id, &name, query("session").as_deref(), exp).await
             }
             (Method::Post, "/evict") => {
                 let evict: EvictRequest = req.json().await?;
@@ -294,6 +295,7 @@ impl Room {
     async fn alarm(&self) -> worker::Result<Response> {
         self.store.alarm_fired();
         let mut loaded = self.load().await?;
+        let expired = self.close_expired(&mut loaded);
         let sweep = loaded.presence.sweep(now_ms(), self.timing());
         for (user_id, session_id) in &sweep.timed_out {
             if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
@@ -306,13 +308,31 @@ impl Room {
                 }
             }
         }
-        if sweep.evicted.is_empty() {
+        if sweep.evicted.is_empty() && expired.is_empty() {
             self.persist(&loaded).await?;
         } else {
-            console_log!("room: {} member(s) evicted after the grace period", sweep.evicted.len());
-            self.after_removal(&mut loaded, &sweep.evicted).await?;
+            console_log!(
+                "room: {} member(s) evicted (grace period over or token expired)",
+                sweep.evicted.len() + expired.len()
+            );
+            self.after_removal(&mut loaded, &[expired, sweep.evicted].concat()).await?;
         }
         Response::ok("")
+    }
+
+    /// Closes the sockets whose token has expired (`token_expired`, 4001) and removes their
+    /// entries at once: the page signs in again (or asks its host app) and joins afresh.
+    fn close_expired(&self, loaded: &mut store::Loaded) -> Vec<Entry> {
+        let mut removed = Vec::new();
+        for (ws, mut att) in loaded.take_expired(now_ms()) {
+            send(&ws, &ServerMsg::error(Reason::TokenExpired, "your session expired: sign in again"));
+            self.sockets.close(&ws, &mut att, close::TOKEN_EXPIRED, "token_expired");
+            let (user_id, session_id) = (&att.entry.member.id, &att.entry.session_id);
+            if loaded.presence.get(user_id).is_some_and(|e| &e.session_id == session_id) {
+                removed.extend(loaded.presence.remove(user_id));
+            }
+        }
+        removed
     }
 
     /// A socket closed by its client: a clean close is a leave, anything else starts the grace

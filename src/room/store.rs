@@ -1,7 +1,7 @@
 //! The presence mirror: every presence entry is in storage under `presence` (so members in their
 //! grace period, and members whose sockets vanished in a runtime restart, are known), the live
 //! ones also in their sockets' attachments (with their last sign of life), and one storage alarm
-//! is always set to the earliest heartbeat or grace deadline. Copies kept in memory while the
+//! is always set to the earliest heartbeat or grace deadline, or token expiry of a live socket. Copies kept in memory while the
 //! object lives only save re-reading them: only this object writes them, so they stay exact.
 
 use std::cell::{Cell, RefCell};
@@ -43,6 +43,20 @@ impl Loaded {
             .iter()
             .find(|(_, a)| a.entry.member.id == user_id && a.entry.session_id == session_id)
             .map(|(ws, _)| ws)
+    }
+
+    /// Takes out the sockets whose token has expired at `now` (the alarm closes them).
+    pub fn take_expired(&mut self, now: u64) -> Vec<(WebSocket, Attachment)> {
+        let (expired, kept) = std::mem::take(&mut self.sockets)
+            .into_iter()
+            .partition(|(_, a)| a.expires_ms().is_some_and(|at| at <= now));
+        self.sockets = kept;
+        expired
+    }
+
+    /// The earliest token expiry of a live socket.
+    fn first_expiry(&self) -> Option<u64> {
+        self.sockets.iter().filter_map(|(_, a)| a.expires_ms()).min()
     }
 }
 
@@ -133,7 +147,11 @@ impl Store {
             AlarmKnown::Unset => None,
             AlarmKnown::At(at) => Some(at),
         };
-        match loaded.presence.next_deadline(timing) {
+        let deadline = match (loaded.presence.next_deadline(timing), loaded.first_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match deadline {
             Some(deadline) if current != Some(deadline as i64) => {
                 let date = js_sys::Date::new(&JsValue::from_f64(deadline as f64));
                 storage.set_alarm(worker::ScheduledTime::new(date)).await?;
