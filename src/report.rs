@@ -50,6 +50,21 @@ impl RoomReport {
     }
 }
 
+/// A room's question to the Lobby's `/superseded` before it refuses a second socket of a user:
+/// has that user claimed a seat in another channel since `seat` was taken here? (A hop whose move
+/// has not reached this room yet: the newest choice wins.) Answered `{"superseded": bool}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SeatQuery {
+    pub channel_id: String,
+    pub seat: Seat,
+}
+
+/// The Lobby's answer to a [`SeatQuery`].
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeatAnswer {
+    pub superseded: bool,
+}
+
 /// The Lobby's word that a user took a seat elsewhere after `session_id` took theirs here.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct EvictRequest {

@@ -23,7 +23,7 @@ use crate::error::AppError;
 use crate::http::{self, now_ms};
 use crate::protocol::{self, close, ChannelRoster, LobbyMsg, Reason};
 use crate::rate_limit::Verdict;
-use crate::report::{EvictRequest, RoomReport, RoomRoster};
+use crate::report::{EvictRequest, RoomReport, RoomRoster, SeatAnswer, SeatQuery};
 use crate::seats::{Claims, GiveWay, Seat};
 
 mod observers;
@@ -89,6 +89,12 @@ impl DurableObject for Lobby {
                 let (roster, taken) = report.into_parts();
                 self.update(channel_id, roster, &taken).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
+            }
+            (Method::Post, "/superseded") => {
+                let query: SeatQuery = req.json().await?;
+                self.load().await?;
+                let superseded = self.claims.borrow().superseded(&query.channel_id, &query.seat);
+                Response::from_json(&SeatAnswer { superseded })
             }
             _ => Response::error("not found", 404),
         }

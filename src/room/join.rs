@@ -33,6 +33,7 @@ impl Room {
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
+        self.yield_superseded_seat(channel_id, user_id, presented).await?;
         // Decide on fresh state, with no await between the decision and accepting the socket.
         let mut loaded = self.load().await?;
         let now = now_ms();
