@@ -220,13 +220,13 @@ mod tests {
     #[test]
     fn a_seat_is_superseded_only_by_a_newer_claim_in_another_channel() {
         let mut claims = Claims::default();
-        let old = seat("alice", "s1", 100);
-        claims.report("general", &[old.clone()], &[old.clone()], []);
-        assert!(!claims.superseded("general", &old), "its own claim");
+        let held = [seat("alice", "s1", 100)];
+        claims.report("general", &held, &held, []);
+        assert!(!claims.superseded("general", &held[0]), "its own claim");
         claims.report("gaming", &[], &[seat("alice", "s2", 50)], []);
-        assert!(!claims.superseded("general", &old), "an older claim elsewhere");
+        assert!(!claims.superseded("general", &held[0]), "an older claim elsewhere");
         claims.report("music", &[], &[seat("alice", "s3", 200)], []);
-        assert!(claims.superseded("general", &old));
+        assert!(claims.superseded("general", &held[0]));
         assert!(!claims.superseded("general", &seat("bob", "s4", 100)), "another user");
     }
 
