@@ -37,6 +37,9 @@ impl Room {
         // Decide on fresh state, with no await between the decision and accepting the socket.
         let mut loaded = self.load().await?;
         let now = now_ms();
+        if !self.admit(&loaded, user_id, presented, now) {
+            return refuse_with(pair, Reason::RateLimited, "too many joins: wait a few seconds");
+        }
         let joined = match loaded.presence.join(user_id, name, presented, &session_id, now, max) {
             Ok(joined) => joined,
             Err(refused) => return refuse(pair, refused),
@@ -99,6 +102,14 @@ impl Room {
         self.after_removal(&mut loaded, &removed).await
     }
 
+    /// The join limit (`JOINS_PER_10_SECS` per user): counts a join that would be accepted, except
+    /// a resume presenting the session id of the entry it takes back (a network blip, a reload).
+    fn admit(&self, loaded: &Loaded, user_id: &str, presented: Option<&str>, now: u64) -> bool {
+        let resumes = presented.is_some_and(|s| loaded.presence.get(user_id).is_some_and(|e| e.session_id == s));
+        let refused = loaded.presence.check_join(user_id, presented, self.config.max_members).is_err();
+        resumes || refused || self.joins.borrow_mut().admit(user_id, self.config.joins_per_10_secs, now)
+    }
+
     /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.
     pub(super) async fn after_removal(&self, loaded: &mut Loaded, removed: &[Entry]) -> worker::Result<()> {
         for entry in removed {
@@ -116,6 +127,11 @@ fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
         Refused::AlreadyInChannel => (Reason::AlreadyInChannel, "you are already in this channel on another socket"),
         Refused::ChannelFull => (Reason::ChannelFull, "this channel is full"),
     };
+    refuse_with(pair, reason, detail)
+}
+
+/// Accepts the socket only to send `error` with `reason`, then closes it with its code.
+fn refuse_with(pair: WebSocketPair, reason: Reason, detail: &str) -> worker::Result<Response> {
     pair.server.accept()?;
     send(&pair.server, &ServerMsg::error(reason, detail));
     let code = reason.close_code().unwrap_or(close::NORMAL);

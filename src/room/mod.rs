@@ -10,6 +10,7 @@
 //! attachments), `store.rs` (the presence mirror and the alarm), `lobby_report.rs` (the report
 //! queue to the Lobby), `wasm.rs` (bindings: reading a frame, the auto-response timestamp).
 
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
@@ -23,7 +24,7 @@ use crate::config::Config;
 use crate::http::{self, now_ms};
 use crate::presence::{Entry, Link, Timing};
 use crate::protocol::{self, close, parse_client_msg, parse_relay, ClientMsg, ProtocolError, Reason, Relay, ServerMsg};
-use crate::rate_limit::{Limits, Verdict};
+use crate::rate_limit::{JoinLimit, Limits, Verdict};
 use crate::report::EvictRequest;
 use crate::turn::Selection;
 
@@ -58,6 +59,8 @@ pub struct Room {
     store: Store,
     /// What the Lobby has not been told yet.
     reports: ReportQueue,
+    /// Recent joins per user (memory only: a limit, not a record).
+    joins: RefCell<JoinLimit>,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
 }
@@ -127,6 +130,7 @@ impl Room {
             sockets: Sockets::new(limits, touch_every),
             store: Store::new(),
             reports: ReportQueue::new(),
+            joins: RefCell::new(JoinLimit::default()),
             me,
         }
     }
@@ -275,7 +279,7 @@ impl Room {
                     att.entry.link = Link::Live { last_seen: now_ms() };
                     let _ = self.sockets.write(&ws, &att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
-                    self.persist(&loaded).await?;
+                    self.persist_soon(); // the attachment has it now; storage within a second
                     self.notify_lobby(&loaded.presence);
                 } else {
                     self.sockets.touch(&ws, &mut att);

@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 use worker::{State, WebSocket};
 
 use super::sockets::{Attachment, Sockets};
-use super::wasm;
+use super::{wasm, Room};
 use crate::http::now_ms;
 use crate::presence::{Entry, Link, Presence, Timing};
 
@@ -18,6 +18,11 @@ use crate::presence::{Entry, Link, Presence, Timing};
 /// whose sockets vanished without a close event, e.g. when the runtime restarted.
 const PRESENCE_KEY: &str = "presence";
 const CHANNEL_KEY: &str = "channel";
+
+/// How long a `state` change (mute, deafen) may wait to be stored: toggles within it are one
+/// write. The live member's attachment has it at once (it is what survives hibernation); only
+/// after a runtime restart within this window would the stored state be that much older.
+const STATE_WRITE_MS: u64 = 1000;
 
 /// The storage alarm as this object last read or set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,11 +71,18 @@ pub struct Store {
     alarm: Cell<AlarmKnown>,
     /// Presence as last read from or written to storage (None: not read since this object woke).
     stored: RefCell<Option<Vec<Entry>>>,
+    /// Whether a folded write of `state` changes is scheduled.
+    write_due: Cell<bool>,
 }
 
 impl Store {
     pub fn new() -> Self {
-        Store { channel_id: RefCell::new(None), alarm: Cell::new(AlarmKnown::Unknown), stored: RefCell::new(None) }
+        Store {
+            channel_id: RefCell::new(None),
+            alarm: Cell::new(AlarmKnown::Unknown),
+            stored: RefCell::new(None),
+            write_due: Cell::new(false),
+        }
     }
 
     /// The channel this room serves, as the first join named it.
@@ -164,5 +176,22 @@ impl Store {
             _ => self.alarm.set(current.map_or(AlarmKnown::Unset, AlarmKnown::At)),
         }
         Ok(())
+    }
+}
+
+impl Room {
+    /// Stores presence within [`STATE_WRITE_MS`], once for every change made meanwhile (each
+    /// `state` toggle would otherwise be a storage write). Any other event that persists first
+    /// writes them too, and this one then finds nothing to write.
+    pub(super) fn persist_soon(&self) {
+        if self.store.write_due.replace(true) {
+            return;
+        }
+        self.later(|room| async move {
+            worker::Delay::from(std::time::Duration::from_millis(STATE_WRITE_MS)).await;
+            room.store.write_due.set(false);
+            let loaded = room.load().await?;
+            room.persist(&loaded).await
+        });
     }
 }
