@@ -31,8 +31,9 @@ impl Limits {
 /// peer connection, so join/leave churn is paid by the others. A sliding window per user.
 #[derive(Debug, Clone, Default)]
 pub struct JoinLimit {
-    /// The times of each user's counted joins within the window, oldest first.
-    recent: std::collections::HashMap<String, std::collections::VecDeque<u64>>,
+    /// Each user who joined lately, with the times of their counted joins within the window,
+    /// oldest first. A list, not a map: a room has a few dozen users (a map's code is wasm size).
+    recent: Vec<(String, Vec<u64>)>,
 }
 
 impl JoinLimit {
@@ -47,16 +48,21 @@ impl JoinLimit {
             return true;
         }
         if self.recent.len() >= Self::PRUNE_AT {
-            self.recent.retain(|_, times| times.back().is_some_and(|t| now < t + Self::WINDOW_MS));
+            self.recent.retain(|(_, times)| times.last().is_some_and(|t| now < t + Self::WINDOW_MS));
         }
-        let times = self.recent.entry(user_id.to_owned()).or_default();
-        while times.front().is_some_and(|t| now >= t + Self::WINDOW_MS) {
-            times.pop_front();
-        }
+        let i = match self.recent.iter().position(|(user, _)| user == user_id) {
+            Some(i) => i,
+            None => {
+                self.recent.push((user_id.to_owned(), Vec::new()));
+                self.recent.len() - 1
+            }
+        };
+        let times = &mut self.recent[i].1;
+        times.retain(|t| now < t + Self::WINDOW_MS);
         if times.len() as u64 >= max {
             return false;
         }
-        times.push_back(now);
+        times.push(now);
         true
     }
 }

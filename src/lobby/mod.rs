@@ -23,12 +23,12 @@ use crate::error::AppError;
 use crate::http::{self, now_ms};
 use crate::protocol::{self, close, ChannelRoster, LobbyMsg, Reason};
 use crate::rate_limit::Verdict;
-use crate::report::{EvictRequest, RoomReport, RoomRoster, SeatAnswer, SeatQuery};
+use crate::report::{EvictRequest, RoomReport, RoomRoster, SeatQuery};
 use crate::seats::{Claims, GiveWay, Seat};
 
 mod observers;
 
-use observers::{is_open, is_ping, send_error, Buckets, Observer, MAX_PER_USER};
+use observers::{expires_ms, is_open, is_ping, keep_expiry, send_error, Buckets, MAX_PER_USER};
 
 /// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
 /// bound by hand (below) so a frame is never copied into wasm just to be ignored.
@@ -81,7 +81,7 @@ impl DurableObject for Lobby {
                 let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
                 let user = query("user").unwrap_or_default();
                 let exp = query("exp").and_then(|e| e.parse().ok());
-                self.observe(&user, Observer { exp }).await
+                self.observe(&user, exp).await
             }
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
@@ -90,11 +90,13 @@ impl DurableObject for Lobby {
                 self.update(channel_id, roster, &taken).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
-            (Method::Post, "/superseded") => {
-                let query: SeatQuery = req.json().await?;
+            (Method::Get, "/superseded") => {
+                let Some(query) = SeatQuery::from_pairs(url.query_pairs()) else {
+                    return Response::error("bad seat query", 400);
+                };
                 self.load().await?;
                 let superseded = self.claims.borrow().superseded(&query.channel_id, &query.seat);
-                Response::from_json(&SeatAnswer { superseded })
+                Response::from_json(&serde_json::json!({ "superseded": superseded }))
             }
             _ => Response::error("not found", 404),
         }
@@ -106,11 +108,10 @@ impl DurableObject for Lobby {
         let now = now_ms();
         let mut next: Option<u64> = None;
         for ws in self.state.get_websockets() {
-            let Some(observer) = ws.deserialize_attachment::<Observer>().ok().flatten() else { continue };
             if !is_open(ws.as_ref()) {
                 continue;
             }
-            match observer.expires_ms() {
+            match expires_ms(ws.as_ref()) {
                 Some(at) if at <= now => {
                     send_error(ws.as_ref(), Reason::TokenExpired, "your session expired: sign in again");
                     let _ = ws.close(Some(close::TOKEN_EXPIRED), Some("token_expired"));
@@ -165,8 +166,8 @@ impl Lobby {
 
 impl Lobby {
     /// Accepts an observer of `user` (tagged by `user_tag`, at most [`MAX_PER_USER`] open) whose
-    /// token expires at `observer.exp`, and sends it the roster.
-    async fn observe(&self, user: &str, observer: Observer) -> worker::Result<Response> {
+    /// token expires at `exp` (unix seconds), and sends it the roster.
+    async fn observe(&self, user: &str, exp: Option<u64>) -> worker::Result<Response> {
         let tag = user_tag(user);
         let open = self.state.get_websockets_with_tag(&tag).iter().filter(|ws| is_open(ws.as_ref())).count();
         if open >= MAX_PER_USER {
@@ -177,15 +178,15 @@ impl Lobby {
         self.state
             .as_raw()
             .accept_websocket_with_tags(pair.server.as_ref(), vec![JsValue::from_str(&tag)])
-            .map_err(|err| worker::Error::RustError(format!("accepting the lobby socket failed: {err:?}")))?;
-        pair.server.serialize_attachment(observer)?;
+            .map_err(worker::Error::from)?;
+        keep_expiry(pair.server.as_ref(), exp)?;
         let channels = self.channels().await?;
         let _ = pair.server.send_with_str(LobbyMsg::Roster { channels: &channels }.to_json());
         let known = match self.alarm.get() {
             Some(known) => known,
             None => self.state.storage().get_alarm().await?.map(|at| at.max(0) as u64),
         };
-        match observer.expires_ms() {
+        match exp.and_then(crate::auth::expiry_ms) {
             Some(at) if known.is_none_or(|known| at < known) => self.set_alarm(at).await?,
             _ => self.alarm.set(Some(known)),
         }

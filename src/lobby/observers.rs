@@ -1,17 +1,17 @@
 //! The lobby's observer sockets and their limits: at most [`MAX_PER_USER`] open per user (tagged
 //! by `user_tag`), a token bucket per socket (frames past it get `rate_limited`, then close 4029),
-//! and each socket's token expiry in its attachment (the lobby's alarm closes it then with
+//! and each socket's token expiry as its attachment (the lobby's alarm closes it then with
 //! `token_expired`, 4001). Observers only listen: the lobby reads no frame but `ping`, and that
 //! only by its length first, so a frame of any size costs one token and is never copied.
 //! Buckets live in memory (a slot number on the JS socket names one), lost with hibernation like
-//! the room's: a fresh bucket after a quiet spell is harmless.
+//! the room's: a fresh bucket after a quiet spell is harmless. (Plain numbers and a `Vec` rather
+//! than serde and a map: each generic instance is wasm size.)
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::RefCell;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::WebSocket;
+use worker::worker_sys::ext::WebSocketExt;
 
 use crate::protocol::{Reason, ServerMsg};
 use crate::rate_limit::{Bucket, Limits, Verdict};
@@ -24,19 +24,16 @@ pub const MAX_PER_USER: usize = 20;
 /// lobby): 10 frames at once, one a second after that, 10 more refused before the close.
 pub const LIMITS: Limits = Limits { per_sec: 1.0, burst: 10.0, strikes: 10 };
 
-/// An observer socket's attachment.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Observer {
-    /// When the token the socket was opened with expires (unix seconds).
-    #[serde(default)]
-    pub exp: Option<u64>,
+/// Keeps `exp` (when the socket's token expires, unix seconds) as the socket's attachment.
+pub fn keep_expiry(ws: &WebSocket, exp: Option<u64>) -> worker::Result<()> {
+    let value = exp.map_or(JsValue::NULL, |secs| JsValue::from_f64(secs as f64));
+    WebSocketExt::serialize_attachment(ws, value).map_err(worker::Error::from)
 }
 
-impl Observer {
-    /// When the socket's token expires, in ms since the epoch.
-    pub fn expires_ms(self) -> Option<u64> {
-        self.exp.and_then(crate::auth::expiry_ms)
-    }
+/// When the socket's token expires, in ms since the epoch (None: not kept, or never).
+pub fn expires_ms(ws: &WebSocket) -> Option<u64> {
+    let secs = WebSocketExt::deserialize_attachment(ws).ok()?.as_f64()?;
+    crate::auth::expiry_ms(secs as u64)
 }
 
 /// `WebSocket.OPEN`.
@@ -62,34 +59,43 @@ thread_local! {
     static SLOT_KEY: JsValue = JsValue::from_str("__cvLobbySlot");
 }
 
-/// The buckets of the observer sockets this object has seen since it woke up.
+/// The buckets of the observer sockets this object has seen since it woke up: slot `i` is
+/// `slots[i]`; a closed socket's slot is reused.
 #[derive(Default)]
 pub struct Buckets {
-    by_slot: RefCell<HashMap<u32, Bucket>>,
-    next_slot: Cell<u32>,
+    slots: RefCell<Vec<Option<Bucket>>>,
 }
 
 impl Buckets {
     /// One frame from `ws` at `now` through its bucket.
     pub fn take(&self, ws: &WebSocket, now: u64) -> Verdict {
-        let slot = self.slot(ws).unwrap_or_else(|| {
-            let slot = self.next_slot.get().wrapping_add(1);
-            self.next_slot.set(slot);
-            SLOT_KEY.with(|k| js_sys::Reflect::set(ws, k, &JsValue::from_f64(f64::from(slot)))).ok();
-            slot
-        });
-        self.by_slot.borrow_mut().entry(slot).or_insert_with(|| Bucket::new(LIMITS, now)).take(LIMITS, now)
+        let mut slots = self.slots.borrow_mut();
+        let slot = match slot_of(ws).filter(|&i| slots.get(i).is_some_and(Option::is_some)) {
+            Some(i) => i,
+            None => {
+                let i = slots.iter().position(Option::is_none).unwrap_or(slots.len());
+                if i == slots.len() {
+                    slots.push(None);
+                }
+                slots[i] = Some(Bucket::new(LIMITS, now));
+                SLOT_KEY.with(|k| js_sys::Reflect::set(ws, k, &JsValue::from_f64(i as f64))).ok();
+                i
+            }
+        };
+        slots[slot].as_mut().map_or(Verdict::Allow, |bucket| bucket.take(LIMITS, now))
     }
 
     /// Forgets a closed socket's bucket.
     pub fn forget(&self, ws: &WebSocket) {
-        if let Some(slot) = self.slot(ws) {
-            self.by_slot.borrow_mut().remove(&slot);
+        if let Some(i) = slot_of(ws) {
+            if let Some(slot) = self.slots.borrow_mut().get_mut(i) {
+                *slot = None;
+            }
         }
     }
+}
 
-    fn slot(&self, ws: &WebSocket) -> Option<u32> {
-        let kept = SLOT_KEY.with(|k| js_sys::Reflect::get(ws, k).ok())?.as_f64()?;
-        Some(kept as u32)
-    }
+fn slot_of(ws: &WebSocket) -> Option<usize> {
+    let kept = SLOT_KEY.with(|k| js_sys::Reflect::get(ws, k).ok())?.as_f64()?;
+    Some(kept as usize)
 }

@@ -6,13 +6,13 @@
 
 use std::cell::{Cell, RefCell};
 
-use worker::console_error;
+use worker::{console_error, Method};
 
 use super::Room;
 use crate::http::{self, now_ms};
 use crate::presence::{Presence, Refused};
 use crate::protocol::Member;
-use crate::report::{RoomReport, SeatAnswer, SeatQuery};
+use crate::report::{RoomReport, SeatQuery};
 use crate::seats::Seat;
 
 /// The least time between two roster updates from one room to the lobby: a room filling up or
@@ -100,13 +100,17 @@ impl Room {
             let Some(entry) = loaded.presence.get(user_id).filter(|_| refused) else { return Ok(()) };
             let query = SeatQuery { channel_id: channel_id.to_owned(), seat: entry.seat() };
             let stub = http::lobby_stub(&self.env)?;
-            let answer = http::post_json::<_, SeatAnswer>(&stub, "/superseded", &query).await;
-            let superseded = answer.unwrap_or_else(|err| {
+            let asked = async {
+                let mut resp =
+                    stub.fetch_with_request(http::internal_request(&query.to_path(), Method::Get, None)?).await?;
+                resp.json::<serde_json::Value>().await
+            };
+            let superseded = asked.await.map(|a| a["superseded"] == true).unwrap_or_else(|err| {
                 // Without an answer the join is decided as before (refused).
                 console_error!("room: asking the lobby about a second socket failed: {err}");
-                SeatAnswer { superseded: false }
+                false
             });
-            if superseded.superseded {
+            if superseded {
                 return self.evict_moved(user_id, Some(&query.seat.session_id)).await;
             }
             if attempt == 0 {

@@ -49,10 +49,7 @@ pub fn auto_response_ms(state: &State, ws: &WebSocket) -> u64 {
 /// panic re-initialises the wasm module, wiping every object's memory in the isolate: here a
 /// refusal (a tag past the runtime's limit, a socket already accepted) is an error.
 pub fn accept_tagged(state: &State, ws: &WebSocket, tag: &str) -> worker::Result<()> {
-    state
-        .as_raw()
-        .accept_websocket_with_tags(ws.as_ref(), vec![JsValue::from_str(tag)])
-        .map_err(|err| worker::Error::RustError(format!("accepting the socket failed: {err:?}")))
+    state.as_raw().accept_websocket_with_tags(ws.as_ref(), vec![JsValue::from_str(tag)]).map_err(worker::Error::from)
 }
 
 /// A frame as the room reads it.
