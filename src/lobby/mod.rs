@@ -135,6 +135,11 @@ impl Lobby {
     /// its bucket gets `rate_limited`, then close 4029.
     #[wasm_bindgen(js_name = webSocketMessage)]
     pub fn websocket_message(&self, ws: worker::web_sys::WebSocket, message: JsValue) {
+        // A socket we closed may still have frames in flight: they cost nothing (its slot may
+        // already be another socket's).
+        if !is_open(&ws) {
+            return;
+        }
         match self.buckets.take(&ws, now_ms()) {
             Verdict::Allow => {
                 if is_ping(&message) {

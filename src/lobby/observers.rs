@@ -85,12 +85,13 @@ impl Buckets {
         slots[slot].as_mut().map_or(Verdict::Allow, |bucket| bucket.take(LIMITS, now))
     }
 
-    /// Forgets a closed socket's bucket.
+    /// Forgets a closed socket's bucket (its slot goes to the next new socket).
     pub fn forget(&self, ws: &WebSocket) {
         if let Some(i) = slot_of(ws) {
             if let Some(slot) = self.slots.borrow_mut().get_mut(i) {
                 *slot = None;
             }
+            SLOT_KEY.with(|k| js_sys::Reflect::delete_property(ws, k)).ok();
         }
     }
 }
