@@ -147,6 +147,7 @@ export const CloseCode = Object.freeze({
   RESUME_FAILED: 4012,
   CHANNEL_FULL: 4013,
   RATE_LIMITED: 4029,
+  TOKEN_EXPIRED: 4001,
 });
 
 /** Subprotocol every client offers; the token rides beside it as `bearer.<token>`. */
@@ -202,6 +203,7 @@ export const REASONS = Object.freeze({
   banned: { ends: true, code: CloseCode.KICKED, text: "You may not join this channel for now" },
   channel_deleted: { ends: true, code: CloseCode.CHANNEL_DELETED, text: "This channel was deleted" },
   forbidden_channel: { ends: true, code: null, text: "You may not join this channel" },
+  token_expired: { ends: true, code: CloseCode.TOKEN_EXPIRED, text: "Your session expired — sign in again" },
   // The page's own: the socket.
   socket_closed: { ends: true, code: null, text: "Lost the connection to the server" },
   refused: { ends: true, code: null, text: "The server did not let you in" },

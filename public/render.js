@@ -7,7 +7,7 @@
  */
 import { reasonText } from "./protocol.js";
 import {
-  byId, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus, setText,
+  byId, displayNames, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus, setText,
 } from "./view.js";
 
 /** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
@@ -59,6 +59,13 @@ function membersOf(s, channelId) {
   return s.lobby?.membersOf(channelId) ?? [];
 }
 
+/** What to show for each member in view (namesakes get a tag from their id): every channel's. */
+function namesInView(/** @type {PageState} */ s) {
+  const ids = new Set((s.lobby?.channels ?? []).map((c) => c.id));
+  if (s.room) ids.add(s.room.channelId);
+  return displayNames([...ids].flatMap((id) => membersOf(s, id)));
+}
+
 /**
  * The connection to a member of our call, as the view shows it.
  * @param {VoiceRoom | null} room
@@ -105,6 +112,7 @@ export class Screen {
   channels(s) {
     const focusKey = focusedKey();
     const current = s.room ? s.room.channelId : null;
+    const labels = namesInView(s);
     const items = (s.lobby?.channels ?? []).map((channel) => {
       const li = document.createElement("li");
       li.className = "channel";
@@ -130,7 +138,8 @@ export class Screen {
         ul.setAttribute("aria-label", `In ${channel.name}`);
         const room = inCall(s, channel.id) ? s.room : null;
         for (const member of members) {
-          ul.append(memberItem(member, { layout: "row", isMe: false, peer: peerOf(room, member.id) }));
+          const label = labels.get(member.id);
+          ul.append(memberItem(member, { layout: "row", isMe: false, peer: peerOf(room, member.id), label }));
         }
         li.append(ul);
       }
@@ -206,8 +215,9 @@ export class Screen {
     const focusKey = focusedKey();
     const withPeers = inCall(s, room.channelId) ? room : null;
     const me = room.userId ?? s.user?.id;
+    const labels = namesInView(s);
     el.tiles.replaceChildren(...membersOf(s, room.channelId).map((member) => memberItem(member, {
-      layout: "tile", isMe: member.id === me, peer: peerOf(withPeers, member.id),
+      layout: "tile", isMe: member.id === me, peer: peerOf(withPeers, member.id), label: labels.get(member.id),
     })));
     restoreFocus(focusKey);
     this.speaking(s);

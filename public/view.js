@@ -3,7 +3,7 @@
  * view.js — the pieces the page is drawn with: ONE member component (the sidebar row and the
  * main area's tile are two layouts of it), the connection badge with its tooltip, avatars, icons,
  * and keeping focus and screen-reader announcements right across re-renders. Names are always
- * text (textContent), never HTML.
+ * text (textContent), never HTML; namesakes in view get a short tag from their id (displayNames).
  */
 
 /** @typedef {import("./protocol.js").Member} Member */
@@ -28,12 +28,52 @@ const LAYOUTS = {
 };
 
 /**
+ * The name to show for each member: their display name, and where two or more members in view
+ * share it (ignoring case and Unicode compatibility forms), a short tag from their id after it
+ * ("Alice · 3f2a"), so namesakes can be told apart. The tag is a hash of the id (4 hex digits,
+ * longer if two namesakes' tags clash): stable across renders, the same in the sidebar and tiles.
+ * @param {Iterable<{id: string, name: string}>} members  everyone in view (an id may repeat)
+ * @returns {Map<string, string>} member id → what to show
+ */
+export function displayNames(members) {
+  /** @type {Map<string, Map<string, string>>} */
+  const byName = new Map();
+  for (const { id, name } of members) {
+    const key = name.normalize("NFKC").trim().toLowerCase();
+    const group = byName.get(key) ?? new Map();
+    group.set(id, name);
+    byName.set(key, group);
+  }
+  /** @type {Map<string, string>} */
+  const labels = new Map();
+  for (const group of byName.values()) {
+    if (group.size === 1) {
+      for (const [id, name] of group) labels.set(id, name);
+      continue;
+    }
+    const tags = [...group.keys()].map(idTag);
+    let digits = 4;
+    while (digits < 8 && new Set(tags.map((t) => t.slice(0, digits))).size < tags.length) digits += 2;
+    for (const [id, name] of group) labels.set(id, `${name} · ${idTag(id).slice(0, digits)}`);
+  }
+  return labels;
+}
+
+/** 8 hex digits of FNV-1a over the id's UTF-16 units: a short, stable tag (not a secret). */
+function idTag(/** @type {string} */ id) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+/**
  * A member in the sidebar (`row`: under their channel) or in the main area (`tile`).
  * @param {Member} member
- * @param {{layout: "row" | "tile", isMe: boolean, peer: PeerView | undefined}} options
- *   `peer`: we are in their call and have a connection to them (it shows as a badge)
+ * @param {{layout: "row" | "tile", isMe: boolean, peer: PeerView | undefined, label?: string}} options
+ *   `peer`: we are in their call and have a connection to them (it shows as a badge);
+ *   `label`: the name to show, when it is not just `member.name` (see displayNames)
  */
-export function memberItem(member, { layout, isMe, peer }) {
+export function memberItem(member, { layout, isMe, peer, label }) {
   const k = LAYOUTS[layout];
   const li = document.createElement("li");
   li.className = k.item;
@@ -45,7 +85,7 @@ export function memberItem(member, { layout, isMe, peer }) {
   fillAvatar(avatar, member);
   const name = document.createElement("span");
   name.className = k.name;
-  name.textContent = member.name;
+  name.textContent = label ?? member.name;
   const badge = peer ? peerBadge(member.id, peer, k.badge) : null;
   if (layout === "row") {
     li.append(avatar, name, ...stateIcons(member), ...(badge ? [badge] : []));

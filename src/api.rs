@@ -205,6 +205,7 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
     {
         let mut query = url.query_pairs_mut();
         query.append_pair("channel", &channel.id).append_pair("user", &user.id).append_pair("name", &user.name);
+        query.append_pair("exp", &user.exp.to_string());
         if let Some(session) = &session {
             query.append_pair("session", session);
         }
@@ -222,9 +223,12 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
 
 /// `GET /api/lobby`: the live roster of every channel.
 pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
-    authorize_socket(req, config)?;
+    let user = authorize_socket(req, config)?;
+    // Who (for the cap on lobby sockets per user) and until when (the token's expiry).
+    let mut url = worker::Url::parse("https://internal/observe").map_err(|_| AppError::internal())?;
+    url.query_pairs_mut().append_pair("user", &user.id).append_pair("exp", &user.exp.to_string());
     let stub = http::lobby_stub(env)?;
-    Ok(stub.fetch_with_request(upgrade_request("https://internal/observe")?).await?)
+    Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
 }
 
 /// Everything outside `/api`: the page's static files.

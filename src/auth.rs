@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 pub use crate::names::{validate_name, NameError, MAX_NAME_CHARS};
 
@@ -34,6 +34,8 @@ pub struct Claims {
 pub struct User {
     pub id: String,
     pub name: String,
+    /// When the token expires (unix seconds): the sockets it opened are closed then.
+    pub exp: u64,
 }
 
 /// Why a token was refused. Every variant is a 401; the detail is for logs and the error body
@@ -133,7 +135,7 @@ pub fn verify(token: &str, secret: &str, now: u64) -> Result<User, TokenError> {
     if claims.nbf.is_some_and(|nbf| nbf > latest) || claims.iat.is_some_and(|iat| iat > latest) {
         return Err(TokenError::NotYetValid);
     }
-    Ok(User { id: claims.sub, name })
+    Ok(User { id: claims.sub, name, exp: claims.exp })
 }
 
 /// `bytes` random bytes from the platform's CSPRNG (crypto.getRandomValues in workerd).
@@ -149,6 +151,30 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// A random id with 128 bits of entropy, URL-safe (22 characters).
 pub fn random_id() -> String {
     B64URL.encode(random_bytes::<16>())
+}
+
+/// When a token with `exp` (unix seconds) expires, in ms since the epoch — None past what a
+/// JavaScript date (and so an alarm) can hold: such a token never expires in practice.
+pub fn expiry_ms(exp: u64) -> Option<u64> {
+    const MAX_DATE_MS: u64 = 8_640_000_000_000_000;
+    exp.checked_mul(1000).filter(|ms| *ms <= MAX_DATE_MS)
+}
+
+/// Length of a [`user_tag`] in characters.
+pub const USER_TAG_CHARS: usize = 32;
+
+/// A fixed-length name for a user id where the runtime limits length (a hibernatable socket's
+/// tags are at most 256 bytes, and a valid id of 128 characters can be 512 bytes of UTF-8): the
+/// first 128 bits of its SHA-256, in lower-case hex.
+pub fn user_tag(user_id: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(user_id.as_bytes());
+    let mut tag = String::with_capacity(USER_TAG_CHARS);
+    for byte in &digest[..USER_TAG_CHARS / 2] {
+        tag.push(char::from(HEX[usize::from(byte >> 4)]));
+        tag.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    tag
 }
 
 #[cfg(test)]
@@ -173,7 +199,28 @@ mod tests {
     #[test]
     fn good_token_verifies() {
         let token = sign(&claims(), SECRET);
-        assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into() }));
+        assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into(), exp: NOW + 3600 }));
+    }
+
+    #[test]
+    fn an_expiry_past_what_a_date_holds_is_none() {
+        assert_eq!(expiry_ms(NOW), Some(NOW * 1000));
+        assert_eq!(expiry_ms(9_999_999_999), Some(9_999_999_999_000));
+        assert_eq!(expiry_ms(u64::MAX / 1000 + 1), None);
+        assert_eq!(expiry_ms(8_640_000_000_001), None);
+    }
+
+    #[test]
+    fn a_user_tag_has_a_fixed_length_whatever_the_id() {
+        let cjk = "\u{4e2d}".repeat(MAX_USER_ID_CHARS);
+        for id in ["u1", "g_abc", cjk.as_str()] {
+            let tag = user_tag(id);
+            assert_eq!(tag.len(), USER_TAG_CHARS);
+            assert!(tag.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{tag}");
+        }
+        // SHA-256("abc") starts ba7816bf8f01cfea414140de5dae2223.
+        assert_eq!(user_tag("abc"), "ba7816bf8f01cfea414140de5dae2223");
+        assert_ne!(user_tag("u1"), user_tag("u2"));
     }
 
     #[test]

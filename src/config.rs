@@ -14,6 +14,8 @@ pub const DEFAULT_RATE_BURST: u64 = 100;
 /// Guest sign-ins a minute from one address (README and wrangler.toml say the same; a test
 /// below holds wrangler.toml to these defaults).
 pub const DEFAULT_SIGNIN_PER_MINUTE: u64 = 20;
+/// Joins one user may make in one room per 10 s (`JOINS_PER_10_SECS`; 0 = no limit).
+pub const DEFAULT_JOINS_PER_10_SECS: u64 = 5;
 /// Guest tokens live 7 days (contract).
 pub const GUEST_TOKEN_SECS: u64 = 7 * 24 * 3600;
 
@@ -57,6 +59,8 @@ pub struct Config {
     pub rate_burst: u64,
     /// Guest sign-ins per minute from one IP (per isolate; 0 = unlimited).
     pub signin_per_minute: u64,
+    /// Joins of one user in one room per 10 s (0 = no limit); a resume of the same tab is free.
+    pub joins_per_10_secs: u64,
     pub turn: TurnSettings,
     /// Problems found while reading the variables (each fell back to its default).
     pub warnings: Vec<String>,
@@ -121,6 +125,7 @@ impl Config {
         let rate_per_sec = number("RATE_LIMIT_PER_SEC", DEFAULT_RATE_PER_SEC, 1, 100_000);
         let rate_burst = number("RATE_LIMIT_BURST", DEFAULT_RATE_BURST, 1, 100_000);
         let signin_per_minute = number("GUEST_SIGNIN_PER_MINUTE", DEFAULT_SIGNIN_PER_MINUTE, 0, 100_000);
+        let joins_per_10_secs = number("JOINS_PER_10_SECS", DEFAULT_JOINS_PER_10_SECS, 0, 100_000);
 
         let public_origin = get("PUBLIC_ORIGIN").and_then(|v| match parse_origin(&v) {
             Ok(origin) => Some(origin),
@@ -146,6 +151,7 @@ impl Config {
             rate_per_sec,
             rate_burst,
             signin_per_minute,
+            joins_per_10_secs,
             turn: TurnSettings {
                 provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
                 url: get("TURN_URL"),
@@ -327,6 +333,12 @@ mod tests {
         assert!(vars.contains_key("GUEST_SIGNIN_PER_MINUTE"), "{vars:?}");
         assert_eq!(Config::from_lookup(|k| vars.get(k).cloned()), config(&[]));
         assert_eq!(config(&[]).signin_per_minute, 20);
+    }
+
+    #[test]
+    fn the_join_limit_defaults_to_5_and_0_turns_it_off() {
+        assert_eq!(config(&[]).joins_per_10_secs, 5);
+        assert_eq!(config(&[("JOINS_PER_10_SECS", "0")]).joins_per_10_secs, 0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Token buckets: per socket in a room (a flood gets `rate_limited` errors, then close 4029) and,
-//! through `signin_limit.rs`, per client address for guest sign-in. Plain data over a millisecond
-//! clock, host-tested.
+//! through `signin_limit.rs`, per client address for guest sign-in; and the joins per user a
+//! room admits ([`JoinLimit`]). Plain data over a millisecond clock, host-tested.
 
 /// What to do with one message.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -24,6 +24,47 @@ pub struct Limits {
 
 impl Limits {
     pub const SOCKET: Limits = Limits { per_sec: 50.0, burst: 100.0, strikes: 200 };
+}
+
+/// How many joins one user may make in one room per [`JoinLimit::WINDOW_MS`]: every join of a
+/// new socket tells everyone else (`member_joined`, then `member_left`) and makes them build a
+/// peer connection, so join/leave churn is paid by the others. A sliding window per user.
+#[derive(Debug, Clone, Default)]
+pub struct JoinLimit {
+    /// Each user who joined lately, with the times of their counted joins within the window,
+    /// oldest first. A list, not a map: a room has a few dozen users (a map's code is wasm size).
+    recent: Vec<(String, Vec<u64>)>,
+}
+
+impl JoinLimit {
+    pub const WINDOW_MS: u64 = 10_000;
+    /// Users tracked before the idle ones are looked for.
+    const PRUNE_AT: usize = 256;
+
+    /// Whether `user_id` may join now, given `max` joins per window (0: no limit); if so, the
+    /// join is counted.
+    pub fn admit(&mut self, user_id: &str, max: u64, now: u64) -> bool {
+        if max == 0 {
+            return true;
+        }
+        if self.recent.len() >= Self::PRUNE_AT {
+            self.recent.retain(|(_, times)| times.last().is_some_and(|t| now < t + Self::WINDOW_MS));
+        }
+        let i = match self.recent.iter().position(|(user, _)| user == user_id) {
+            Some(i) => i,
+            None => {
+                self.recent.push((user_id.to_owned(), Vec::new()));
+                self.recent.len() - 1
+            }
+        };
+        let times = &mut self.recent[i].1;
+        times.retain(|t| now < t + Self::WINDOW_MS);
+        if times.len() as u64 >= max {
+            return false;
+        }
+        times.push(now);
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +142,42 @@ mod tests {
         let mut b = Bucket::new(L, 0);
         // 40 messages a second for a minute.
         assert!((0..2400u64).all(|i| b.take(L, i * 25) == Verdict::Allow));
+    }
+
+    #[test]
+    fn joins_past_the_window_limit_are_refused_until_the_oldest_ages_out() {
+        let mut joins = JoinLimit::default();
+        assert!((0..5).all(|i| joins.admit("u", 5, i * 100)));
+        assert!(!joins.admit("u", 5, 600));
+        assert!(joins.admit("other", 5, 600), "per user");
+        assert!(!joins.admit("u", 5, JoinLimit::WINDOW_MS - 1));
+        assert!(joins.admit("u", 5, JoinLimit::WINDOW_MS), "the first join aged out");
+        assert!(!joins.admit("u", 5, JoinLimit::WINDOW_MS + 50));
+    }
+
+    #[test]
+    fn a_refused_join_is_not_counted() {
+        let mut joins = JoinLimit::default();
+        assert!((0..5).all(|_| joins.admit("u", 5, 0)));
+        // Refused over and over within the window: the window still ends 10 s after the first joins.
+        assert!((1..100).all(|i| !joins.admit("u", 5, i * 10)));
+        assert!(joins.admit("u", 5, JoinLimit::WINDOW_MS));
+    }
+
+    #[test]
+    fn no_limit_when_the_maximum_is_zero() {
+        let mut joins = JoinLimit::default();
+        assert!((0..1000).all(|_| joins.admit("u", 0, 0)));
+    }
+
+    #[test]
+    fn idle_users_are_forgotten() {
+        let mut joins = JoinLimit::default();
+        for i in 0..JoinLimit::PRUNE_AT {
+            joins.admit(&format!("u{i}"), 5, 0);
+        }
+        joins.admit("late", 5, JoinLimit::WINDOW_MS);
+        assert_eq!(joins.recent.len(), 1);
     }
 
     #[test]

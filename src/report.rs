@@ -3,6 +3,8 @@
 //! its [`RoomRoster`] (in storage too) and may post an [`EvictRequest`] to a room's `/evict`.
 //! Plain data, host-tested.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::Member;
@@ -48,6 +50,61 @@ impl RoomReport {
         let RoomReport { version, members, seats, taken } = self;
         (RoomRoster { version, members, seats }, taken)
     }
+}
+
+/// A room's question to the Lobby's `GET /superseded` before it refuses a second socket of a
+/// user: has that user claimed a seat in another channel since `seat` was taken here? (A hop
+/// whose move has not reached this room yet: the newest choice wins.) Asked in the query string
+/// (no JSON body to parse), answered `{"superseded": bool}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatQuery {
+    pub channel_id: String,
+    pub seat: Seat,
+}
+
+impl SeatQuery {
+    /// The Lobby path that asks it (every byte but the unreserved ones percent-encoded).
+    pub fn to_path(&self) -> String {
+        let seat = &self.seat;
+        format!(
+            "/superseded?channel={}&user={}&session={}&since={}",
+            encode(&self.channel_id),
+            encode(&seat.user_id),
+            encode(&seat.session_id),
+            seat.since
+        )
+    }
+
+    /// Reads it back from the request's query pairs; None when a field is missing or malformed.
+    pub fn from_pairs<'a>(pairs: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>) -> Option<Self> {
+        let (mut channel_id, mut user_id, mut session_id, mut since) = (None, None, None, None);
+        for (key, value) in pairs {
+            match key.as_ref() {
+                "channel" => channel_id = Some(value.into_owned()),
+                "user" => user_id = Some(value.into_owned()),
+                "session" => session_id = Some(value.into_owned()),
+                "since" => since = value.parse().ok(),
+                _ => {}
+            }
+        }
+        Some(SeatQuery {
+            channel_id: channel_id?,
+            seat: Seat { user_id: user_id?, session_id: session_id?, since: since? },
+        })
+    }
+}
+
+/// `text` percent-encoded but for RFC 3986's unreserved characters.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The Lobby's word that a user took a seat elsewhere after `session_id` took theirs here.
@@ -113,6 +170,18 @@ mod tests {
         assert_eq!(evict.session_id, None);
         let named = EvictRequest { user_id: "u1".into(), session_id: Some("s1".into()) };
         assert_eq!(serde_json::to_string(&named).unwrap(), r#"{"user_id":"u1","session_id":"s1"}"#);
+    }
+
+    #[test]
+    fn a_seat_query_is_asked_in_the_query_string() {
+        let query = SeatQuery { channel_id: "general".into(), seat: seat("\u{4e2d} & =?", "s_1-x", 42) };
+        assert_eq!(query.to_path(), "/superseded?channel=general&user=%E4%B8%AD%20%26%20%3D%3F&session=s_1-x&since=42");
+        // The runtime's URL parser decodes the pairs; they read back as the query.
+        let pairs = [("channel", "general"), ("user", "\u{4e2d} & =?"), ("session", "s_1-x"), ("since", "42")];
+        let decoded = pairs.iter().map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)));
+        assert_eq!(SeatQuery::from_pairs(decoded), Some(query));
+        let partial = [("channel", "general"), ("user", "u1"), ("since", "x")];
+        assert_eq!(SeatQuery::from_pairs(partial.iter().map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))), None);
     }
 
     #[test]

@@ -99,6 +99,12 @@ impl Claims {
         self.newest.retain(|_, (_, seat)| seat.since >= cutoff);
     }
 
+    /// Whether the user of `seat` (held in `channel_id`) has claimed a seat elsewhere since: a
+    /// room asks before refusing a second socket of that user (the newest choice wins).
+    pub fn superseded(&self, channel_id: &str, seat: &Seat) -> bool {
+        self.beaten(channel_id, seat)
+    }
+
     /// Whether the user of `seat` (held in `channel_id`) has claimed a seat elsewhere since.
     fn beaten(&self, channel_id: &str, seat: &Seat) -> bool {
         self.newest.get(&seat.user_id).is_some_and(|(channel, newest)| {
@@ -209,6 +215,19 @@ mod tests {
         let out = claims.report("gaming", &gaming, &gaming, [("general", &general[..])]);
         let users: Vec<_> = out.iter().map(|g| (g.channel_id.as_str(), g.seat.user_id.as_str())).collect();
         assert_eq!(users, [("general", "alice"), ("general", "bob")]);
+    }
+
+    #[test]
+    fn a_seat_is_superseded_only_by_a_newer_claim_in_another_channel() {
+        let mut claims = Claims::default();
+        let held = [seat("alice", "s1", 100)];
+        claims.report("general", &held, &held, []);
+        assert!(!claims.superseded("general", &held[0]), "its own claim");
+        claims.report("gaming", &[], &[seat("alice", "s2", 50)], []);
+        assert!(!claims.superseded("general", &held[0]), "an older claim elsewhere");
+        claims.report("music", &[], &[seat("alice", "s3", 200)], []);
+        assert!(claims.superseded("general", &held[0]));
+        assert!(!claims.superseded("general", &seat("bob", "s4", 100)), "another user");
     }
 
     #[test]

@@ -186,6 +186,8 @@ pub enum Reason {
     ChannelFull,
     /// A `resume=1` join found no entry to take back.
     ResumeFailed,
+    /// The token the socket was opened with has expired: sign in again.
+    TokenExpired,
 }
 
 impl Reason {
@@ -199,6 +201,7 @@ impl Reason {
             Reason::ChannelFull => Some(close::CHANNEL_FULL),
             Reason::ResumeFailed => Some(close::RESUME_FAILED),
             Reason::RateLimited => Some(close::RATE_LIMITED),
+            Reason::TokenExpired => Some(close::TOKEN_EXPIRED),
             Reason::BadMessage
             | Reason::UnknownType
             | Reason::BinaryNotSupported
@@ -221,6 +224,7 @@ impl Reason {
             Reason::HeartbeatTimeout => "heartbeat_timeout",
             Reason::ChannelFull => "channel_full",
             Reason::ResumeFailed => "resume_failed",
+            Reason::TokenExpired => "token_expired",
         }
     }
 }
@@ -236,6 +240,8 @@ pub mod close {
     pub const RESUME_FAILED: u16 = 4012;
     pub const CHANNEL_FULL: u16 = 4013;
     pub const RATE_LIMITED: u16 = 4029;
+    /// `token_expired`: the socket's token expired while it was open.
+    pub const TOKEN_EXPIRED: u16 = 4001;
 }
 
 /// Why a client frame was refused: becomes an `error` message with this reason.
@@ -377,6 +383,7 @@ mod tests {
             Reason::HeartbeatTimeout,
             Reason::ChannelFull,
             Reason::ResumeFailed,
+            Reason::TokenExpired,
         ] {
             assert_eq!(serde_json::to_string(&reason).unwrap(), format!("\"{}\"", reason.as_str()));
         }

@@ -7,7 +7,8 @@ use worker::{Response, WebSocketPair};
 
 use super::sockets::Attachment;
 use super::store::Loaded;
-use super::{send, Room};
+use super::{send, wasm, Room};
+use crate::auth::user_tag;
 use crate::http::{self, now_ms, now_secs};
 use crate::presence::{Entry, Joined, Refused};
 use crate::protocol::{close, Reason, ServerMsg};
@@ -21,6 +22,8 @@ pub(super) struct Ask {
     pub resume: bool,
     /// `media=kept`: the page kept its peer connections; a resumed join tells the others so.
     pub media_kept: bool,
+    /// `exp=`: when the token the socket is opened with expires (unix seconds; `api.rs` sets it).
+    pub exp: Option<u64>,
 }
 
 impl Ask {
@@ -29,13 +32,14 @@ impl Ask {
             session: query("session"),
             resume: query("resume").as_deref() == Some("1"),
             media_kept: query("media").as_deref() == Some("kept"),
+            exp: query("exp").and_then(|e| e.parse().ok()),
         }
     }
 }
 
 impl Room {
     pub(super) async fn join(&self, channel_id: &str, user_id: &str, name: &str, ask: Ask) -> worker::Result<Response> {
-        let presented = ask.session.as_deref();
+        let (presented, exp) = (ask.session.as_deref(), ask.exp);
         self.store.set_channel_id(&self.state, channel_id).await?;
         let pair = WebSocketPair::new()?;
         let max = self.config.max_members;
@@ -47,12 +51,16 @@ impl Room {
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
+        self.yield_superseded_seat(channel_id, user_id, presented).await?;
         // Decide on fresh state, with no await between the decision and accepting the socket (nor
         // the in-memory copy of storage, `persist`): the grace alarm is another event of this
         // object, so a resume either finds the entry before the alarm removed it (and the alarm
         // then finds it live) or after (4012, and its `member_left` stays the last word).
         let mut loaded = self.load().await?;
         let now = now_ms();
+        if !self.admit(&loaded, user_id, &ask, now) {
+            return refuse_with(pair, Reason::RateLimited, "too many joins: wait a few seconds");
+        }
         let decided = if ask.resume {
             loaded.presence.resume(user_id, name, presented, &session_id, now)
         } else {
@@ -76,8 +84,10 @@ impl Room {
         }
 
         let server = pair.server;
-        self.state.accept_websocket_with_tags(&server, &[user_id]);
-        self.sockets.write(&server, &Attachment { entry: entry.clone(), closing: false })?;
+        wasm::accept_tagged(&self.state, &server, &user_tag(user_id))?;
+        let att = Attachment { entry: entry.clone(), closing: false, exp };
+        self.sockets.write(&server, &att)?;
+        loaded.sockets.push((server.clone(), att)); // its token's expiry sets the alarm too
 
         send(
             &server,
@@ -121,6 +131,19 @@ impl Room {
         self.after_removal(&mut loaded, &removed).await
     }
 
+    /// The join limit (`JOINS_PER_10_SECS` per user): counts a join that would be accepted, except
+    /// a resume presenting the session id of the entry it takes back (a network blip, a reload).
+    fn admit(&self, loaded: &Loaded, user_id: &str, ask: &Ask, now: u64) -> bool {
+        let presented = ask.session.as_deref();
+        let resumes = presented.is_some_and(|s| loaded.presence.get(user_id).is_some_and(|e| e.session_id == s));
+        let refused = if ask.resume {
+            loaded.presence.check_resume(user_id, presented).is_err()
+        } else {
+            loaded.presence.check_join(user_id, presented, self.config.max_members).is_err()
+        };
+        resumes || refused || self.joins.borrow_mut().admit(user_id, self.config.joins_per_10_secs, now)
+    }
+
     /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.
     pub(super) async fn after_removal(&self, loaded: &mut Loaded, removed: &[Entry]) -> worker::Result<()> {
         for entry in removed {
@@ -139,6 +162,11 @@ fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
         Refused::ChannelFull => (Reason::ChannelFull, "this channel is full"),
         Refused::ResumeFailed => (Reason::ResumeFailed, "there is no place to take back here: join afresh"),
     };
+    refuse_with(pair, reason, detail)
+}
+
+/// Accepts the socket only to send `error` with `reason`, then closes it with its code.
+fn refuse_with(pair: WebSocketPair, reason: Reason, detail: &str) -> worker::Result<Response> {
     pair.server.accept()?;
     send(&pair.server, &ServerMsg::error(reason, detail));
     let code = reason.close_code().unwrap_or(close::NORMAL);

@@ -1,16 +1,18 @@
 //! The report queue to the Lobby: after each change the room reports its roster and seats (a
 //! `RoomReport`, `report.rs`), which keeps every user in one channel and may answer with
 //! `/evict`. Changes close together are folded into one report, one request at a time per room.
+//! And the one question a join asks the Lobby: whether the user's socket here was superseded by a
+//! seat taken elsewhere since.
 
 use std::cell::{Cell, RefCell};
 
-use worker::console_error;
+use worker::{console_error, Method};
 
 use super::Room;
 use crate::http::{self, now_ms};
-use crate::presence::Presence;
+use crate::presence::{Presence, Refused};
 use crate::protocol::Member;
-use crate::report::RoomReport;
+use crate::report::{RoomReport, SeatQuery};
 use crate::seats::Seat;
 
 /// The least time between two roster updates from one room to the lobby: a room filling up or
@@ -78,6 +80,44 @@ impl Room {
             room.reports.sending.set(false);
             Ok(())
         });
+    }
+
+    /// Before a join is refused because `user_id` has a live socket here (and did not present
+    /// its session): if the Lobby knows of a seat that user took in another channel since that
+    /// socket took its seat here — a hop whose move has not reached this room yet — the socket
+    /// here is moved out (4010) now, so the newest choice wins. Asked a second time after the
+    /// report gap, since the other room may still be folding its report; a true second socket
+    /// (another tab in this channel) is refused that much later.
+    pub(super) async fn yield_superseded_seat(
+        &self,
+        channel_id: &str,
+        user_id: &str,
+        presented: Option<&str>,
+    ) -> worker::Result<()> {
+        for attempt in 0..2 {
+            let loaded = self.load().await?;
+            let refused = loaded.presence.check_join(user_id, presented, usize::MAX) == Err(Refused::AlreadyInChannel);
+            let Some(entry) = loaded.presence.get(user_id).filter(|_| refused) else { return Ok(()) };
+            let query = SeatQuery { channel_id: channel_id.to_owned(), seat: entry.seat() };
+            let stub = http::lobby_stub(&self.env)?;
+            let asked = async {
+                let mut resp =
+                    stub.fetch_with_request(http::internal_request(&query.to_path(), Method::Get, None)?).await?;
+                resp.json::<serde_json::Value>().await
+            };
+            let superseded = asked.await.map(|a| a["superseded"] == true).unwrap_or_else(|err| {
+                // Without an answer the join is decided as before (refused).
+                console_error!("room: asking the lobby about a second socket failed: {err}");
+                false
+            });
+            if superseded {
+                return self.evict_moved(user_id, Some(&query.seat.session_id)).await;
+            }
+            if attempt == 0 {
+                worker::Delay::from(std::time::Duration::from_millis(LOBBY_GAP_MS + 50)).await;
+            }
+        }
+        Ok(())
     }
 
     async fn send_report(&self, report: &RoomReport) -> worker::Result<()> {

@@ -10,6 +10,7 @@
 //! attachments), `store.rs` (the presence mirror and the alarm), `lobby_report.rs` (the report
 //! queue to the Lobby), `wasm.rs` (bindings: reading a frame, the auto-response timestamp).
 
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
@@ -18,11 +19,12 @@ use worker::{
     WebSocketRequestResponsePair,
 };
 
+use crate::auth::user_tag;
 use crate::config::Config;
 use crate::http::{self, now_ms};
-use crate::presence::{Link, Timing};
+use crate::presence::{Entry, Link, Timing};
 use crate::protocol::{self, close, parse_client_msg, parse_relay, ClientMsg, ProtocolError, Reason, Relay, ServerMsg};
-use crate::rate_limit::{Limits, Verdict};
+use crate::rate_limit::{JoinLimit, Limits, Verdict};
 use crate::report::EvictRequest;
 use crate::turn::Selection;
 
@@ -57,6 +59,8 @@ pub struct Room {
     store: Store,
     /// What the Lobby has not been told yet.
     reports: ReportQueue,
+    /// Recent joins per user (memory only: a limit, not a record).
+    joins: RefCell<JoinLimit>,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
 }
@@ -126,6 +130,7 @@ impl Room {
             sockets: Sockets::new(limits, touch_every),
             store: Store::new(),
             reports: ReportQueue::new(),
+            joins: RefCell::new(JoinLimit::default()),
             me,
         }
     }
@@ -169,8 +174,9 @@ impl Room {
         let sender_id = &sender.entry.member.id;
         match parse_relay(text, sender_id) {
             Some(Relay::Signal { to, payload }) => {
+                // Sockets are tagged with their member's `user_tag` (fixed length): one hash here.
                 let targets: Vec<WebSocket> =
-                    self.state.get_websockets_with_tag(&to).into_iter().filter(is_open).collect();
+                    self.state.get_websockets_with_tag(&user_tag(&to)).into_iter().filter(is_open).collect();
                 if targets.is_empty() {
                     return false; // unknown_peer: the full path answers it
                 }
@@ -245,7 +251,7 @@ impl Room {
             ClientMsg::Signal { to, payload } => {
                 let targets: Vec<WebSocket> = self
                     .state
-                    .get_websockets_with_tag(&to)
+                    .get_websockets_with_tag(&user_tag(&to))
                     .into_iter()
                     .filter(|t| self.sockets.attachment(t).is_some())
                     .collect();
@@ -272,7 +278,7 @@ impl Room {
                     att.entry.link = Link::Live { last_seen: now_ms() };
                     let _ = self.sockets.write(&ws, &att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
-                    self.persist(&loaded).await?;
+                    self.persist_soon(); // the attachment has it now; storage within a second
                     self.notify_lobby(&loaded.presence);
                 } else {
                     self.sockets.touch(&ws, &mut att);
@@ -292,6 +298,7 @@ impl Room {
     async fn alarm(&self) -> worker::Result<Response> {
         self.store.alarm_fired();
         let mut loaded = self.load().await?;
+        let expired = self.close_expired(&mut loaded);
         let sweep = loaded.presence.sweep(now_ms(), self.timing());
         for (user_id, session_id) in &sweep.timed_out {
             if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
@@ -304,13 +311,31 @@ impl Room {
                 }
             }
         }
-        if sweep.evicted.is_empty() {
+        if sweep.evicted.is_empty() && expired.is_empty() {
             self.persist(&loaded).await?;
         } else {
-            console_log!("room: {} member(s) evicted after the grace period", sweep.evicted.len());
-            self.after_removal(&mut loaded, &sweep.evicted).await?;
+            console_log!(
+                "room: {} member(s) evicted (grace period over or token expired)",
+                sweep.evicted.len() + expired.len()
+            );
+            self.after_removal(&mut loaded, &[expired, sweep.evicted].concat()).await?;
         }
         Response::ok("")
+    }
+
+    /// Closes the sockets whose token has expired (`token_expired`, 4001) and removes their
+    /// entries at once: the page signs in again (or asks its host app) and joins afresh.
+    fn close_expired(&self, loaded: &mut store::Loaded) -> Vec<Entry> {
+        let mut removed = Vec::new();
+        for (ws, mut att) in loaded.take_expired(now_ms()) {
+            send(&ws, &ServerMsg::error(Reason::TokenExpired, "your session expired: sign in again"));
+            self.sockets.close(&ws, &mut att, close::TOKEN_EXPIRED, "token_expired");
+            let (user_id, session_id) = (&att.entry.member.id, &att.entry.session_id);
+            if loaded.presence.get(user_id).is_some_and(|e| &e.session_id == session_id) {
+                removed.extend(loaded.presence.remove(user_id));
+            }
+        }
+        removed
     }
 
     /// A socket closed by its client: a clean close is a leave, anything else starts the grace

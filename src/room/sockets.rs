@@ -23,9 +23,18 @@ pub struct Attachment {
     /// Set before the server closes the socket, so its late close event is ignored.
     #[serde(default)]
     pub closing: bool,
+    /// When the token the socket was opened with expires (unix seconds): the alarm closes the
+    /// socket then. None for sockets accepted before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
 }
 
 impl Attachment {
+    /// When the socket's token expires, in ms since the epoch.
+    pub fn expires_ms(&self) -> Option<u64> {
+        self.exp.and_then(crate::auth::expiry_ms)
+    }
+
     /// Records a sign of life at `now` if the last one written is at least `every` old; true when
     /// the attachment must be written again.
     fn saw_life(&mut self, now: u64, every: u64) -> bool {

@@ -1,7 +1,7 @@
 //! The presence mirror: every presence entry is in storage under `presence` (so members in their
 //! grace period, and members whose sockets vanished in a runtime restart, are known), the live
 //! ones also in their sockets' attachments (with their last sign of life), and one storage alarm
-//! is always set to the earliest heartbeat or grace deadline. Copies kept in memory while the
+//! is always set to the earliest heartbeat or grace deadline, or token expiry of a live socket. Copies kept in memory while the
 //! object lives only save re-reading them: only this object writes them, so they stay exact.
 
 use std::cell::{Cell, RefCell};
@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 use worker::{State, WebSocket};
 
 use super::sockets::{Attachment, Sockets};
-use super::wasm;
+use super::{wasm, Room};
 use crate::http::now_ms;
 use crate::presence::{Entry, Link, Presence, Timing};
 
@@ -18,6 +18,11 @@ use crate::presence::{Entry, Link, Presence, Timing};
 /// whose sockets vanished without a close event, e.g. when the runtime restarted.
 const PRESENCE_KEY: &str = "presence";
 const CHANNEL_KEY: &str = "channel";
+
+/// How long a `state` change (mute, deafen) may wait to be stored: toggles within it are one
+/// write. The live member's attachment has it at once (it is what survives hibernation); only
+/// after a runtime restart within this window would the stored state be that much older.
+const STATE_WRITE_MS: u64 = 1000;
 
 /// The storage alarm as this object last read or set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +49,20 @@ impl Loaded {
             .find(|(_, a)| a.entry.member.id == user_id && a.entry.session_id == session_id)
             .map(|(ws, _)| ws)
     }
+
+    /// Takes out the sockets whose token has expired at `now` (the alarm closes them).
+    pub fn take_expired(&mut self, now: u64) -> Vec<(WebSocket, Attachment)> {
+        let (expired, kept) = std::mem::take(&mut self.sockets)
+            .into_iter()
+            .partition(|(_, a)| a.expires_ms().is_some_and(|at| at <= now));
+        self.sockets = kept;
+        expired
+    }
+
+    /// The earliest token expiry of a live socket.
+    fn first_expiry(&self) -> Option<u64> {
+        self.sockets.iter().filter_map(|(_, a)| a.expires_ms()).min()
+    }
 }
 
 /// The in-memory copies of what this room keeps in storage.
@@ -52,11 +71,18 @@ pub struct Store {
     alarm: Cell<AlarmKnown>,
     /// Presence as last read from or written to storage (None: not read since this object woke).
     stored: RefCell<Option<Vec<Entry>>>,
+    /// Whether a folded write of `state` changes is scheduled.
+    write_due: Cell<bool>,
 }
 
 impl Store {
     pub fn new() -> Self {
-        Store { channel_id: RefCell::new(None), alarm: Cell::new(AlarmKnown::Unknown), stored: RefCell::new(None) }
+        Store {
+            channel_id: RefCell::new(None),
+            alarm: Cell::new(AlarmKnown::Unknown),
+            stored: RefCell::new(None),
+            write_due: Cell::new(false),
+        }
     }
 
     /// The channel this room serves, as the first join named it.
@@ -133,7 +159,11 @@ impl Store {
             AlarmKnown::Unset => None,
             AlarmKnown::At(at) => Some(at),
         };
-        match loaded.presence.next_deadline(timing) {
+        let deadline = match (loaded.presence.next_deadline(timing), loaded.first_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match deadline {
             Some(deadline) if current != Some(deadline as i64) => {
                 let date = js_sys::Date::new(&JsValue::from_f64(deadline as f64));
                 storage.set_alarm(worker::ScheduledTime::new(date)).await?;
@@ -146,5 +176,22 @@ impl Store {
             _ => self.alarm.set(current.map_or(AlarmKnown::Unset, AlarmKnown::At)),
         }
         Ok(())
+    }
+}
+
+impl Room {
+    /// Stores presence within [`STATE_WRITE_MS`], once for every change made meanwhile (each
+    /// `state` toggle would otherwise be a storage write). Any other event that persists first
+    /// writes them too, and this one then finds nothing to write.
+    pub(super) fn persist_soon(&self) {
+        if self.store.write_due.replace(true) {
+            return;
+        }
+        self.later(|room| async move {
+            worker::Delay::from(std::time::Duration::from_millis(STATE_WRITE_MS)).await;
+            room.store.write_due.set(false);
+            let loaded = room.load().await?;
+            room.persist(&loaded).await
+        });
     }
 }

@@ -1,6 +1,7 @@
-//! The room's own bindings to the runtime, where workers-rs has none or copies too much: the
-//! auto-response timestamp of a socket, a frame read into wasm by the runtime's `TextEncoder`
-//! (never a frame past the protocol's limit), and a room event as the promise the runtime awaits.
+//! The room's own bindings to the runtime, where workers-rs has none, copies too much or panics:
+//! the auto-response timestamp of a socket, accepting a socket with a tag (as an error, never a
+//! panic), a frame read into wasm by the runtime's `TextEncoder` (never a frame past the
+//! protocol's limit), and a room event as the promise the runtime awaits.
 
 use wasm_bindgen::prelude::*;
 use worker::{State, WebSocket};
@@ -42,6 +43,13 @@ thread_local! {
 pub fn auto_response_ms(state: &State, ws: &WebSocket) -> u64 {
     let raw: &RawState = state.as_raw().unchecked_ref();
     raw.get_web_socket_auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as u64).unwrap_or(0)
+}
+
+/// Accepts a hibernatable socket tagged `tag`. workers-rs unwraps the runtime's answer, and a
+/// panic re-initialises the wasm module, wiping every object's memory in the isolate: here a
+/// refusal (a tag past the runtime's limit, a socket already accepted) is an error.
+pub fn accept_tagged(state: &State, ws: &WebSocket, tag: &str) -> worker::Result<()> {
+    state.as_raw().accept_websocket_with_tags(ws.as_ref(), vec![JsValue::from_str(tag)]).map_err(worker::Error::from)
 }
 
 /// A frame as the room reads it.
