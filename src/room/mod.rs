@@ -278,8 +278,8 @@ impl Room {
                     att.entry.link = Link::Live { last_seen: now_ms() };
                     let _ = self.sockets.write(&ws, &att);
                     self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
-                    self.persist_soon(); // the attachment has it now; storage within a second
                     self.notify_lobby(&loaded.presence);
+                    self.persist_state(&loaded).await?; // bursts folded: at most ~1 write a second
                 } else {
                     self.sockets.touch(&ws, &mut att);
                 }

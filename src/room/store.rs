@@ -19,9 +19,9 @@ use crate::presence::{Entry, Link, Presence, Timing};
 const PRESENCE_KEY: &str = "presence";
 const CHANNEL_KEY: &str = "channel";
 
-/// How long a `state` change (mute, deafen) may wait to be stored: toggles within it are one
-/// write. The live member's attachment has it at once (it is what survives hibernation); only
-/// after a runtime restart within this window would the stored state be that much older.
+/// After a stored `state` change (mute, deafen), further changes within this window are folded
+/// into one write at its end. The live member's attachment has each at once (it is what survives
+/// hibernation); only a runtime restart within the window loses the newest toggles of a burst.
 const STATE_WRITE_MS: u64 = 1000;
 
 /// The storage alarm as this object last read or set it.
@@ -180,18 +180,21 @@ impl Store {
 }
 
 impl Room {
-    /// Stores presence within [`STATE_WRITE_MS`], once for every change made meanwhile (each
-    /// `state` toggle would otherwise be a storage write). Any other event that persists first
-    /// writes them too, and this one then finds nothing to write.
-    pub(super) fn persist_soon(&self) {
+    /// Stores a `state` change: the first at once (a deploy right after a mute keeps it), then at
+    /// most one more write per [`STATE_WRITE_MS`], for every change made meanwhile (each toggle
+    /// would otherwise be a storage write). Any other event that persists first writes them too,
+    /// and the folded write then finds nothing to write.
+    pub(super) async fn persist_state(&self, loaded: &Loaded) -> worker::Result<()> {
         if self.store.write_due.replace(true) {
-            return;
+            return Ok(());
         }
+        let written = self.persist(loaded).await;
         self.later(|room| async move {
             worker::Delay::from(std::time::Duration::from_millis(STATE_WRITE_MS)).await;
             room.store.write_due.set(false);
             let loaded = room.load().await?;
             room.persist(&loaded).await
         });
+        written
     }
 }
