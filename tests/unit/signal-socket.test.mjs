@@ -130,3 +130,55 @@ test("reconnects back off (reset once open), and stop when the page says no", as
   await settle();
   assert.equal(FakeWebSocket.made.length, 6, "no reconnect when the page says no");
 });
+
+test("a socket with no frame for 2 × the ping interval is dead: closed here and reported at once", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  t.mock.timers.tick(15_000);
+  ws.serverSends("pong");
+  t.mock.timers.tick(19_999);
+  assert.deepEqual(closes, [], "a pong is a sign of life: the clock starts again");
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006], "dead 20 s after the last frame");
+  assert.equal(ws.closedWith, 1000, "the page closes it itself");
+  ws.serverCloses(1006);
+  assert.deepEqual(closes, [1006], "its late close event is not reported again");
+});
+
+test("the ping interval is an option, and the dead-socket time follows it", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, pingMs: 500, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  t.mock.timers.tick(500);
+  assert.deepEqual(ws.sent, ["ping"]);
+  ws.serverSends('{"type":"unknown"}');
+  t.mock.timers.tick(999);
+  assert.deepEqual(closes, [], "any message is a sign of life too");
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006]);
+});
+
+test("a handshake that never completes is given up after 2 × the ping interval", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  t.mock.timers.tick(19_999);
+  assert.deepEqual(closes, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006]);
+});
+
+test("a socket closed by the page is never declared dead later", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  const socket = new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  FakeWebSocket.made[0].serverOpens();
+  socket.close();
+  t.mock.timers.tick(60_000);
+  assert.deepEqual(closes, []);
+});
