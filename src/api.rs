@@ -2,9 +2,12 @@
 //! and the two WebSocket upgrades, which are authorized here and handed to their Durable Object.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use serde::Deserialize;
+use worker::js_sys::{Reflect, Uint8Array};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::auth::{self, Claims, User};
@@ -12,31 +15,49 @@ use crate::config::{Config, GUEST_TOKEN_SECS};
 use crate::error::AppError;
 use crate::handshake;
 use crate::http::{self, json, now_secs};
-use crate::rate_limit::{Bucket, Limits, Verdict};
+use crate::signin_limit::{ClientKey, SigninLimiter};
 use crate::turn::{self, Selection};
 
 /// Largest sign-in body accepted.
 const MAX_SESSION_BODY: usize = 1024;
-/// IPs remembered for the sign-in limit before the table is reset (bounds memory).
-const MAX_TRACKED_IPS: usize = 10_000;
 
 thread_local! {
     // Per isolate: a best-effort brake on scripted sign-ups, not a global quota.
-    static SIGNINS: RefCell<HashMap<String, Bucket>> = RefCell::new(HashMap::new());
+    static SIGNINS: RefCell<SigninLimiter> = RefCell::new(SigninLimiter::default());
 }
 
-/// Whether this IP may sign in as a guest now (`GUEST_SIGNIN_PER_MINUTE`, 0 = no limit).
+/// Whether this client may sign in as a guest now (`GUEST_SIGNIN_PER_MINUTE`, 0 = no limit).
+/// Without `cf-connecting-ip` (local development) there is nothing to key on: no limit.
 fn signin_allowed(ip: Option<&str>, per_minute: u64) -> bool {
-    let Some(ip) = ip.filter(|_| per_minute > 0) else { return true };
-    let limits = Limits { per_sec: per_minute as f64 / 60.0, burst: per_minute as f64, strikes: u32::MAX };
-    let now = http::now_ms();
-    SIGNINS.with(|table| {
-        let mut table = table.borrow_mut();
-        if table.len() >= MAX_TRACKED_IPS && !table.contains_key(ip) {
-            table.clear();
+    let Some(ip) = ip else { return true };
+    SIGNINS.with(|limiter| limiter.borrow_mut().allow(ClientKey::from_header(ip), per_minute, http::now_ms()))
+}
+
+fn too_large() -> AppError {
+    AppError::new(413, "too_large", "the body is too large")
+}
+
+/// The body, read from the stream up to `limit` bytes: a longer one, chunked or not, is refused
+/// after at most `limit` bytes plus one chunk, and the rest is never read into the worker. The
+/// stream is released, not cancelled: a cancelled upload makes workerd drop the connection, and a
+/// client still sending loses the 413 with it (the runtime discards what is left).
+async fn read_limited(req: &Request, limit: usize) -> Result<Vec<u8>, AppError> {
+    let Some(stream) = req.inner().body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let unreadable = |_| AppError::bad_request("could not read the body");
+    let mut body = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        if Reflect::get(&step, &"done".into()).map_err(unreadable)?.is_truthy() {
+            return Ok(body);
         }
-        table.entry(ip.to_owned()).or_insert_with(|| Bucket::new(limits, now)).take(limits, now) == Verdict::Allow
-    })
+        let chunk: Uint8Array = Reflect::get(&step, &"value".into()).and_then(|v| v.dyn_into()).map_err(unreadable)?;
+        if body.len() + chunk.length() as usize > limit {
+            reader.release_lock();
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk.to_vec());
+    }
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
@@ -64,7 +85,7 @@ struct SignIn {
 }
 
 /// `POST /api/session`: guest sign-in.
-pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response, AppError> {
+pub async fn guest_signin(req: Request, config: &Config) -> Result<Response, AppError> {
     let secret = auth_secret(config)?;
     if !config.guest_signin {
         return Err(AppError::new(403, "guest_signin_disabled", "guest sign-in is turned off here"));
@@ -76,14 +97,12 @@ pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response,
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(AppError::bad_request("send the body as application/json"));
     }
+    // A declared length is refused before anything is read; a chunked body while it is read.
     let declared = header(&req, "content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
     if declared > MAX_SESSION_BODY {
-        return Err(AppError::new(413, "too_large", "the body is too large"));
+        return Err(too_large());
     }
-    let body = req.bytes().await.map_err(|_| AppError::bad_request("could not read the body"))?;
-    if body.len() > MAX_SESSION_BODY {
-        return Err(AppError::new(413, "too_large", "the body is too large"));
-    }
+    let body = read_limited(&req, MAX_SESSION_BODY).await?;
     let sign_in: SignIn =
         serde_json::from_slice(&body).map_err(|_| AppError::bad_request("expected JSON like {\"name\": \"Alice\"}"))?;
     let name = auth::validate_name(&sign_in.name).map_err(|e| AppError::new(400, "invalid_name", e.detail()))?;
@@ -99,9 +118,10 @@ pub async fn guest_signin(mut req: Request, config: &Config) -> Result<Response,
     json(&serde_json::json!({ "token": token, "user": { "id": claims.sub, "name": claims.name } }))
 }
 
-/// `GET /api/health`: no secrets, no auth.
-pub fn health(selection: &Selection) -> Result<Response, AppError> {
-    json(&serde_json::json!({ "ok": true, "turn": selection.health() }))
+/// `GET /api/health`: no secrets, no auth. A remote TURN provider's block says what its last call
+/// gave (see `turn::remote::health`).
+pub async fn health(selection: &Selection) -> Result<Response, AppError> {
+    json(&serde_json::json!({ "ok": true, "turn": turn::remote::health(selection, now_secs()).await }))
 }
 
 /// `GET /api/channels`: every channel with its members, from the Lobby.
@@ -114,6 +134,9 @@ pub async fn channels(req: &Request, env: &Env, config: &Config) -> Result<Respo
 }
 
 /// `GET /api/ice-servers`: fresh ICE servers, the TURN credential bound to the caller's id.
+/// Guests get one too, for `TURN_TTL_SECS` like everyone: a shorter life would not limit them
+/// (a guest token asks again for a week), so the brakes are the sign-in limit, coturn's
+/// per-user quota (the credential names the user) and `GUEST_SIGNIN=false`.
 pub async fn ice_servers(req: &Request, config: &Config, selection: &Selection) -> Result<Response, AppError> {
     let user = authenticate(req, config)?;
     let (servers, expires_at) = turn::remote::ice_servers(selection, &config.stun_urls, &user.id, now_secs()).await;
@@ -126,8 +149,12 @@ fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
     if !header(req, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(AppError::bad_request("this route expects a WebSocket upgrade"));
     }
-    let url = req.url()?;
-    let own_origin = url.origin().ascii_serialization();
+    // PUBLIC_ORIGIN, when set, is the page's origin; else the request's, whose Host a
+    // non-browser client can choose.
+    let own_origin = match &config.public_origin {
+        Some(origin) => origin.clone(),
+        None => req.url()?.origin().ascii_serialization(),
+    };
     handshake::check_origin(header(req, "origin").as_deref(), &own_origin, &config.allowed_origins)?;
     let protocols = header(req, "sec-websocket-protocol");
     let token = handshake::bearer_from_subprotocols(protocols.as_deref())?;

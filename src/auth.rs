@@ -1,5 +1,6 @@
 //! Who the caller is: HS256 JWTs signed with `AUTH_SECRET` (guest sign-in mints them; a host app
-//! mints the same for its users), display-name rules, and random ids.
+//! mints the same for its users) and random ids. A token's `name` follows the display-name rule of
+//! `names.rs`; one that breaks it is refused like any other bad claim (401).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
@@ -7,13 +8,14 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub use crate::names::{validate_name, NameError, MAX_NAME_CHARS};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Clock skew allowed for `nbf` and `iat` (contract: 60 s).
 pub const LEEWAY_SECS: u64 = 60;
 /// Longest token accepted; anything bigger is refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 4096;
-pub const MAX_NAME_CHARS: usize = 32;
 pub const MAX_USER_ID_CHARS: usize = 128;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -134,42 +136,6 @@ pub fn verify(token: &str, secret: &str, now: u64) -> Result<User, TokenError> {
     Ok(User { id: claims.sub, name })
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum NameError {
-    Empty,
-    TooLong,
-    ControlCharacter,
-}
-
-impl NameError {
-    pub fn detail(&self) -> &'static str {
-        match self {
-            NameError::Empty => "the name is empty",
-            NameError::TooLong => "the name is longer than 32 characters",
-            NameError::ControlCharacter => "the name contains control characters",
-        }
-    }
-}
-
-/// Display names: trimmed, 1–32 characters, no control characters. They are always shown as
-/// text, so `<` and `&` are fine.
-pub fn validate_name(raw: &str) -> Result<String, NameError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(NameError::Empty);
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(NameError::TooLong);
-    }
-    // Bidi overrides are "format" characters, not control ones, but they let a name rewrite
-    // what is shown after it; refuse them with the controls.
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if name.chars().any(|c| c.is_control() || bidi(c)) {
-        return Err(NameError::ControlCharacter);
-    }
-    Ok(name.to_owned())
-}
-
 /// `bytes` random bytes from the platform's CSPRNG (crypto.getRandomValues in workerd).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -268,6 +234,18 @@ mod tests {
             let token = forge(r#"{"alg":"HS256"}"#, payload, SECRET);
             assert_eq!(verify(&token, SECRET, NOW), Err(TokenError::BadClaims), "{payload}");
         }
+    }
+
+    #[test]
+    fn a_host_minted_name_that_breaks_the_name_rule_is_refused() {
+        for name in ["\u{200B}", "\u{3164}", "Al\u{200E}ice", "a\u{2028}b", "Z\u{0336}\u{0336}\u{0336}\u{0336}\u{0336}"]
+        {
+            let token = sign(&Claims { name: name.into(), ..claims() }, SECRET);
+            assert_eq!(verify(&token, SECRET, NOW), Err(TokenError::BadClaims), "{name:?}");
+        }
+        let family = "👨\u{200D}👩\u{200D}👧";
+        let token = sign(&Claims { name: family.into(), ..claims() }, SECRET);
+        assert_eq!(verify(&token, SECRET, NOW).map(|u| u.name), Ok(family.to_owned()));
     }
 
     #[test]

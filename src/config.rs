@@ -9,6 +9,11 @@ pub const DEFAULT_GRACE_SECS: u64 = 15;
 pub const DEFAULT_HEARTBEAT_SECS: u64 = 30;
 pub const DEFAULT_MAX_MEMBERS: usize = 16;
 pub const DEFAULT_TURN_TTL_SECS: u64 = 3600;
+pub const DEFAULT_RATE_PER_SEC: u64 = 50;
+pub const DEFAULT_RATE_BURST: u64 = 100;
+/// Guest sign-ins a minute from one address (README and wrangler.toml say the same; a test
+/// below holds wrangler.toml to these defaults).
+pub const DEFAULT_SIGNIN_PER_MINUTE: u64 = 20;
 /// Guest tokens live 7 days (contract).
 pub const GUEST_TOKEN_SECS: u64 = 7 * 24 * 3600;
 
@@ -40,6 +45,9 @@ pub struct Config {
     pub guest_signin: bool,
     pub channels: Vec<Channel>,
     pub allowed_origins: Vec<String>,
+    /// `PUBLIC_ORIGIN`: when set, the page's own origin for the Origin check, instead of the
+    /// request's Host (which a client can choose). Normalized: lower case, no default port.
+    pub public_origin: Option<String>,
     pub stun_urls: Vec<String>,
     pub grace_secs: u64,
     pub heartbeat_secs: u64,
@@ -110,9 +118,17 @@ impl Config {
         let heartbeat_secs = number("HEARTBEAT_TIMEOUT_SECS", DEFAULT_HEARTBEAT_SECS, 1, 3600);
         let max_members = number("MAX_MEMBERS", DEFAULT_MAX_MEMBERS as u64, 1, 1000) as usize;
         let ttl_secs = number("TURN_TTL_SECS", DEFAULT_TURN_TTL_SECS, 60, 7 * 24 * 3600);
-        let rate_per_sec = number("RATE_LIMIT_PER_SEC", 50, 1, 100_000);
-        let rate_burst = number("RATE_LIMIT_BURST", 100, 1, 100_000);
-        let signin_per_minute = number("GUEST_SIGNIN_PER_MINUTE", 10, 0, 100_000);
+        let rate_per_sec = number("RATE_LIMIT_PER_SEC", DEFAULT_RATE_PER_SEC, 1, 100_000);
+        let rate_burst = number("RATE_LIMIT_BURST", DEFAULT_RATE_BURST, 1, 100_000);
+        let signin_per_minute = number("GUEST_SIGNIN_PER_MINUTE", DEFAULT_SIGNIN_PER_MINUTE, 0, 100_000);
+
+        let public_origin = get("PUBLIC_ORIGIN").and_then(|v| match parse_origin(&v) {
+            Ok(origin) => Some(origin),
+            Err(err) => {
+                warnings.push(format!("PUBLIC_ORIGIN={v:?} {err}; ignoring it (the request's own origin counts)"));
+                None
+            }
+        });
 
         Config {
             auth_secret: lookup("AUTH_SECRET").filter(|s| !s.is_empty()),
@@ -122,6 +138,7 @@ impl Config {
                 .into_iter()
                 .map(|o| o.trim_end_matches('/').to_owned())
                 .collect(),
+            public_origin,
             stun_urls,
             grace_secs,
             heartbeat_secs,
@@ -160,6 +177,41 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 fn split_list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// An origin as a browser sends it in `Origin`: `scheme://host[:port]`, http or https, no path,
+/// query or user info; lower-cased and without the scheme's default port, as browsers write it.
+/// A single trailing `/` is forgiven.
+pub fn parse_origin(v: &str) -> Result<String, &'static str> {
+    let lower = v.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = lower.split_once("://").ok_or("is not an origin like https://voice.example.com")?;
+    let default_port = match scheme {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err("must start with https:// or http://"),
+    };
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', '\\', ' ']) {
+        return Err("must be scheme://host[:port] with no path, query or user info");
+    }
+    // The port is after the last ':' unless that ':' is inside an IPv6 literal.
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    let host_ok = if let Some(inner) = host.strip_prefix('[') {
+        inner.strip_suffix(']').is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    };
+    if !host_ok {
+        return Err("has no valid host");
+    }
+    match port {
+        None => Ok(format!("{scheme}://{host}")),
+        Some(p) if p == default_port => Ok(format!("{scheme}://{host}")),
+        Some(p) if p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('0') => Ok(format!("{scheme}://{host}:{p}")),
+        Some(_) => Err("has an invalid port"),
+    }
 }
 
 /// `id:Name,id2:Name 2` → channels. Ids are URL-safe (`[a-z0-9_-]`, 1–64); a missing name is the id.
@@ -258,6 +310,53 @@ mod tests {
     fn stun_urls_are_never_empty() {
         assert_eq!(config(&[("STUN_URLS", "http://x")]).stun_urls, ["stun:stun.cloudflare.com:3478"]);
         assert_eq!(config(&[("STUN_URLS", "stun:a:3478, stun:b:3478")]).stun_urls, ["stun:a:3478", "stun:b:3478"]);
+    }
+
+    #[test]
+    fn wrangler_toml_vars_are_the_defaults() {
+        // The defaults live here; wrangler.toml lists them for people reading it, and must agree.
+        let mut vars = HashMap::new();
+        let mut in_vars = false;
+        for line in include_str!("../wrangler.toml").lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_vars = line == "[vars]";
+            } else if let Some((k, v)) = line.split_once('=').filter(|_| in_vars && !line.starts_with('#')) {
+                vars.insert(k.trim().to_owned(), v.trim().trim_matches('"').to_owned());
+            }
+        }
+        assert!(vars.contains_key("GUEST_SIGNIN_PER_MINUTE"), "{vars:?}");
+        assert_eq!(Config::from_lookup(|k| vars.get(k).cloned()), config(&[]));
+        assert_eq!(config(&[]).signin_per_minute, 20);
+    }
+
+    #[test]
+    fn public_origin_is_validated_and_normalized() {
+        let origin = |v: &str| config(&[("PUBLIC_ORIGIN", v)]);
+        assert_eq!(config(&[]).public_origin, None);
+        assert_eq!(origin("https://Voice.Example.com").public_origin.as_deref(), Some("https://voice.example.com"));
+        assert_eq!(
+            origin("https://voice.example.com:443/").public_origin.as_deref(),
+            Some("https://voice.example.com")
+        );
+        assert_eq!(origin("http://localhost:8787").public_origin.as_deref(), Some("http://localhost:8787"));
+        assert_eq!(origin("http://[::1]:8787").public_origin.as_deref(), Some("http://[::1]:8787"));
+        for bad in [
+            "voice.example.com",
+            "ftp://voice.example.com",
+            "https://voice.example.com/app",
+            "https://voice.example.com?x=1",
+            "https://user@voice.example.com",
+            "https://",
+            "https://voice.example.com:99999",
+            "https://voice.example.com:0",
+            "https://voice.example.com:",
+            "https://exa mple.com",
+            "https://[nope]:80",
+        ] {
+            let c = origin(bad);
+            assert_eq!(c.public_origin, None, "{bad}");
+            assert!(c.warnings.iter().any(|w| w.contains("PUBLIC_ORIGIN")), "{bad}: {:?}", c.warnings);
+        }
     }
 
     #[test]

@@ -5,10 +5,12 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod handshake;
+pub mod names;
 pub mod presence;
 pub mod protocol;
 pub mod rate_limit;
 pub mod seats;
+pub mod signin_limit;
 pub mod turn;
 
 #[cfg(target_arch = "wasm32")]
@@ -39,7 +41,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Post, ["api", "session"]) => api::guest_signin(req, &config).await,
-        (Method::Get, ["api", "health"]) => api::health(&selection),
+        (Method::Get, ["api", "health"]) => api::health(&selection).await,
         (Method::Get, ["api", "channels"]) => api::channels(&req, env, &config).await,
         (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection).await,
         (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, &config).await,

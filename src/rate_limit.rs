@@ -1,5 +1,6 @@
-//! Token buckets: per socket in a room (a flood gets `rate_limited` errors, then close 4029) and
-//! per IP for guest sign-in. Plain data over a millisecond clock, host-tested.
+//! Token buckets: per socket in a room (a flood gets `rate_limited` errors, then close 4029) and,
+//! through `signin_limit.rs`, per client address for guest sign-in. Plain data over a millisecond
+//! clock, host-tested.
 
 /// What to do with one message.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]

@@ -106,11 +106,26 @@ fn keep_usable(servers: Vec<IceServer>) -> Vec<IceServer> {
     servers.into_iter().filter(|s| !s.urls.as_vec().is_empty() && s.urls.as_vec().into_iter().all(usable)).collect()
 }
 
-/// The provider block of `GET /api/health` (never contains secrets).
+/// The provider block of `GET /api/health` (never contains secrets). `status` says whether the
+/// configuration makes sense (the contract's "ok" | "misconfigured"); `last_call` says what a
+/// remote provider last answered in this isolate: a reachable URL is not a working one.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Health {
     pub provider: &'static str,
     pub status: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_call: Option<LastCall>,
+}
+
+/// The outcome of the latest call to a remote provider's API.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct LastCall {
+    /// True when it answered usable ICE servers.
+    pub ok: bool,
+    /// When (unix seconds).
+    pub at: u64,
+    /// "answered N ICE servers", or why it failed (redacted: no URL, no secret).
     pub detail: String,
 }
 
@@ -128,7 +143,9 @@ pub struct Selection {
 impl Selection {
     pub fn health(&self) -> Health {
         match &self.misconfigured {
-            Some(cause) => Health { provider: self.requested, status: "misconfigured", detail: cause.clone() },
+            Some(cause) => {
+                Health { provider: self.requested, status: "misconfigured", detail: cause.clone(), last_call: None }
+            }
             None => Health {
                 provider: self.requested,
                 status: "ok",
@@ -140,6 +157,7 @@ impl Selection {
                     Provider::Metered(_) => "Metered REST API".to_owned(),
                     Provider::Cloudflare(c) => format!("Cloudflare TURN, credentials live {} s", c.ttl_secs),
                 },
+                last_call: None,
             },
         }
     }

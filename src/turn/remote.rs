@@ -2,6 +2,11 @@
 //! good answer cached per isolate for a few minutes (never one API call per join or signal), and
 //! a failure logged once per cause. A join never waits longer than the timeout and never fails
 //! for TURN: without credentials it goes on STUN-only.
+//!
+//! The cached answer is shared by every user of the isolate: Metered's endpoint hands every
+//! caller the app's same credentials, and Cloudflare's are not tied to a user either, so one
+//! call per user would only multiply API calls (and add up to 2 s to joins) without making a
+//! credential revocable per user.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -9,13 +14,16 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
 
-use super::{local_credentials, with_stun, Credentials, RemoteProvider, Selection};
+use super::{local_credentials, with_stun, Credentials, Health, LastCall, RemoteProvider, Selection};
 use crate::protocol::IceServer;
 
 /// How long one provider call may take, body included.
 pub const TIMEOUT_MS: u64 = 2000;
 /// How long a good answer is reused.
 pub const CACHE_SECS: u64 = 300;
+/// `/api/health` asks the provider itself when this isolate has not heard from it for this
+/// long (so at most one call a minute comes from health checks, however often they come).
+pub const HEALTH_PROBE_SECS: u64 = 60;
 
 struct Cached {
     provider: &'static str,
@@ -26,6 +34,21 @@ struct Cached {
 thread_local! {
     static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
     static LAST_FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LAST_CALL: RefCell<Option<LastCall>> = const { RefCell::new(None) };
+}
+
+/// The health block: the configuration's status and, for a remote provider, what its latest call
+/// gave, asking it first when nothing recent is known.
+pub async fn health(selection: &Selection, now: u64) -> Health {
+    let mut health = selection.health();
+    if let Some(remote) = selection.provider.remote() {
+        let stale = LAST_CALL.with(|c| c.borrow().as_ref().is_none_or(|c| now >= c.at + HEALTH_PROBE_SECS));
+        if stale {
+            credentials(remote, now).await;
+        }
+        health.last_call = LAST_CALL.with(|c| c.borrow().clone());
+    }
+    health
 }
 
 /// ICE servers for `user_id` at `now` (unix seconds), from whichever provider is selected.
@@ -52,7 +75,13 @@ async fn credentials(remote: &dyn RemoteProvider, now: u64) -> Option<Credential
     if let Some(creds) = CACHE.with(|c| c.borrow().as_ref().filter(|c| fresh(c)).map(|c| c.creds.clone())) {
         return Some(creds);
     }
-    match fetch(remote, now).await {
+    let outcome = fetch(remote, now).await;
+    let detail = match &outcome {
+        Ok(creds) => format!("answered {} ICE server(s)", creds.servers.len()),
+        Err(cause) => cause.clone(),
+    };
+    LAST_CALL.with(|c| *c.borrow_mut() = Some(LastCall { ok: outcome.is_ok(), at: now, detail }));
+    match outcome {
         Ok(creds) => {
             CACHE.with(|c| {
                 *c.borrow_mut() = Some(Cached { provider: remote.name(), creds: creds.clone(), fetched_at: now })
