@@ -40,13 +40,13 @@ export function errorEndsCall(reason) {
 }
 
 /**
- * Resume tries: the first within 500 ms, doubling to 2 s, each cut by up to half at random (a
+ * Resume tries: the first within 500 ms, doubling to 1.5 s, each cut by up to half at random (a
  * deploy drops every page at once; they must not all knock in the same millisecond). The cap is
- * low because the whole grace period is only 15 s and the page should be green within about 2 s
- * of the server answering again.
+ * low because the whole grace period is only 15 s and the page should be green within 2 s of
+ * the server answering again (a wait is at most 1.5 s).
  * @type {import("./backoff.js").Backoff}
  */
-export const RESUME_BACKOFF = Object.freeze({ firstMs: 500, maxMs: 2000, jitter: 0.5 });
+export const RESUME_BACKOFF = Object.freeze({ firstMs: 500, maxMs: 1500, jitter: 0.5 });
 
 /**
  * The wait before resume try number `attempt` (0 = the first), or null when that try would

@@ -46,7 +46,9 @@ export async function startRestartable({ vars = {}, proxy = false } = {}) {
  * @param {import("playwright-core").Page} page
  */
 export async function recordBar(page) {
-  await page.addInitScript(() => {
+  // playwright's page, or puppeteer's (Firefox): the same script before any of the page's own.
+  const beforeLoad = "addInitScript" in page ? page.addInitScript.bind(page) : page.evaluateOnNewDocument.bind(page);
+  await beforeLoad(() => {
     const log = { bar: /** @type {{at: number, state: string, label: string}[]} */ ([]) };
     Object.defineProperty(window, "__resumeLog", { value: log });
     document.addEventListener("DOMContentLoaded", () => {
@@ -138,12 +140,28 @@ export async function audioGap(page, from, to) {
  * @param {number} since
  */
 export async function greenAfter(page, since, timeout = 30_000) {
-  await page.waitForFunction((since) => window.__resumeLog.bar.some((b) => b.at >= since && b.state === "green"),
-    since, { timeout, polling: 50 }).catch(async (err) => {
-    throw new Error(`never green again: ${JSON.stringify(await barLog(page))}\n${err.message}`);
-  });
+  await poll(page, (since) => window.__resumeLog.bar.some((b) => b.at >= since && b.state === "green"), since,
+    { timeout, what: async () => `green again; the bar showed ${JSON.stringify(await barLog(page))}` });
   const log = await barLog(page);
   return /** @type {{at: number}} */ (log.find((b) => b.at >= since && b.state === "green")).at;
+}
+
+/**
+ * Waits until `fn(arg)`, evaluated in the page every 50 ms, is truthy — for playwright's pages
+ * and puppeteer's alike (their waitForFunction signatures differ).
+ * @template T
+ * @param {{evaluate: Function}} page
+ * @param {(arg: T) => unknown} fn
+ * @param {T} arg
+ * @param {{timeout?: number, what: string | (() => Promise<string>)}} options
+ */
+export async function poll(page, fn, arg, { timeout = 15_000, what }) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn, arg)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${typeof what === "string" ? what : await what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**

@@ -27,12 +27,12 @@ test("an error heartbeat_timeout is resumed; resume_failed and the other ending 
   assert.equal(errorEndsCall("unknown_peer"), false);
 });
 
-test("the first resume try goes within 500 ms, later ones double to 2 s, jitter only shortens", () => {
+test("the first resume try goes within 500 ms, later ones double to 1.5 s, jitter only shortens", () => {
   const clock = { droppedAt: 0, now: 0, graceMs: DEFAULT_GRACE_SECS * 1000 };
   assert.equal(resumeDelay(0, clock, () => 0), 500);
   assert.equal(resumeDelay(0, clock, () => 0.999999) >= 250, true);
   assert.ok(resumeDelay(0, clock) <= 500, "within 500 ms whatever the dice");
-  assert.deepEqual([0, 1, 2, 3, 10].map((n) => resumeDelay(n, clock, () => 0)), [500, 1000, 2000, 2000, 2000]);
+  assert.deepEqual([0, 1, 2, 3, 10].map((n) => resumeDelay(n, clock, () => 0)), [500, 1000, 1500, 1500, 1500]);
   for (let attempt = 0; attempt < 10; attempt++) {
     const exact = resumeDelay(attempt, clock, () => 0);
     for (const r of [0, 0.25, 0.5, 0.75, 0.999999]) {
@@ -44,8 +44,8 @@ test("the first resume try goes within 500 ms, later ones double to 2 s, jitter 
 
 test("no try is scheduled to start past the grace period counted from the drop", () => {
   const graceMs = 3000;
-  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 1999, graceMs }, () => 0), 2000, "starts at 3999, before 4000");
-  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2000, graceMs }, () => 0), null, "would start at 4000");
+  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2499, graceMs }, () => 0), 1500, "starts at 3999, before 4000");
+  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2500, graceMs }, () => 0), null, "would start at 4000");
   assert.equal(resumeDelay(0, { droppedAt: 0, now: 0, graceMs: 0 }), null, "no grace, no try");
   // A whole schedule with the longest waits: every try starts inside the grace period.
   let now = 0;
@@ -56,7 +56,7 @@ test("no try is scheduled to start past the grace period counted from the drop",
     now += d;
     starts.push(now);
   }
-  assert.deepEqual(starts, [500, 1500, 3500, 5500, 7500, 9500, 11500, 13500]);
+  assert.deepEqual(starts, [500, 1500, 3000, 4500, 6000, 7500, 9000, 10500, 12000, 13500]);
 });
 
 const pc = (connectionState, signalingState = "stable", hasRemoteDescription = true) =>
