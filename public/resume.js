@@ -127,11 +127,12 @@ export function fromAnotherConnection(remoteSdp, offerSdp) {
 
 /**
  * A socket with no frame (a `pong` or a message) for this long is dead: a half-open connection
- * after a network change, which the browser would otherwise keep for minutes.
+ * after a network change, which the browser would otherwise keep for minutes. Two ping intervals,
+ * plus a moment (up to 1 s) for the answer to the last ping to come back.
  * @param {number} [pingMs]
  */
 export function deadAfterMs(pingMs = PING_INTERVAL_MS) {
-  return 2 * pingMs;
+  return 2 * pingMs + Math.min(1000, pingMs / 2);
 }
 
 /**

@@ -16,6 +16,14 @@ import { deadAfterMs } from "./resume.js";
  * interval, or no handshake in time). 1006 is what browsers report for a connection that died.
  */
 export const DEAD_SOCKET_CODE = 1006;
+/**
+ * The code the page closes a dead socket with, should it reach the server after all: not 1000 or
+ * 1001, which the server takes for a leave (the member would be removed at once, not kept for
+ * the resume).
+ */
+export const GAVE_UP_CODE = 4000;
+/** How long the last `ping` before giving up may wait for its answer. */
+const PROBE_MS = 2000;
 
 /**
  * One handler per message type: a message type the page forgets is a type error (checkJs).
@@ -87,6 +95,8 @@ export class SignalSocket {
     this.retryTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} Fires when the socket went silent too long. */
     this.deadTimer = undefined;
+    /** The last ping before giving up is out (see giveUp). */
+    this.probing = false;
     this.pingMs = options.pingMs ?? PING_INTERVAL_MS;
     /** WebSockets made so far (each open() is one: tests count resume tries with it). */
     this.opens = 0;
@@ -133,20 +143,29 @@ export class SignalSocket {
   /** @param {number} ms */
   armDeadTimer(ms) {
     clearTimeout(this.deadTimer);
+    this.probing = false;
     this.deadTimer = setTimeout(() => this.giveUp(ms), ms);
   }
 
   /**
-   * Nothing came for `ms`: the connection is dead though the browser has not noticed. Close it
-   * (its close event is ignored: it may take minutes) and report it closed now.
+   * Nothing came for `ms`: one last `ping`, and if nothing answers it within a moment the
+   * connection is dead though the browser has not noticed. Close it (its close event is ignored:
+   * it may take minutes) and report it closed now. The last ping is for timers that jumped (a
+   * laptop waking up, a background tab): the silence may be the page's, not the server's.
    * @param {number} ms
    */
   giveUp(ms) {
     const ws = this.ws;
     if (!ws || this.ended) return;
+    if (!this.probing) {
+      this.probing = true;
+      this.sendText(PING);
+      this.deadTimer = setTimeout(() => this.giveUp(ms), Math.min(PROBE_MS, this.pingMs));
+      return;
+    }
     console.warn(`[${this.log}] no sign of life from the server for ${ms} ms: the socket is dead`);
     this.ws = null;
-    try { ws.close(CloseCode.NORMAL); } catch { /* closing already */ }
+    try { ws.close(GAVE_UP_CODE, "no sign of life"); } catch { /* closing already */ }
     this.lost(DEAD_SOCKET_CODE, "no sign of life");
   }
 

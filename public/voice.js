@@ -230,6 +230,9 @@ export class VoiceRoom extends EventTarget {
   /** Leaves the channel: tells the server, closes every peer connection, releases the mic. */
   leave() {
     if (this.ended && this.status === "left") return;
+    // Between resume tries there is no socket to say goodbye on: open one for it, so the others
+    // see us go now rather than when the grace period ends (it sends `leave` once open).
+    if (this.reconnecting && !this.ended && !this.socket) this.openSocket();
     this.ended = true;
     this.reconnecting = false;
     this.socket?.close(CloseCode.NORMAL, { type: "leave" });
