@@ -48,16 +48,22 @@ export function errorEndsCall(reason) {
  */
 export const RESUME_BACKOFF = Object.freeze({ firstMs: 500, maxMs: 1500, jitter: 0.5 });
 
+/** The last try goes this long before the grace period ends (its handshake needs a moment). */
+export const LAST_TRY_BEFORE_MS = 250;
+
 /**
- * The wait before resume try number `attempt` (0 = the first), or null when that try would
- * start after the grace period (counted from the drop): then the place is gone, stop.
+ * The wait before resume try number `attempt` (0 = the first), or null when no try is left: the
+ * grace period (counted from the drop) is over, and the place with it. A wait that would run past
+ * the end is shortened to one last try just before it.
  * @param {number} attempt
  * @param {{droppedAt: number, now: number, graceMs: number}} clock  milliseconds
  * @param {() => number} [random]
  */
 export function resumeDelay(attempt, { droppedAt, now, graceMs }, random = Math.random) {
   const delay = backoffDelay(attempt, RESUME_BACKOFF, random);
-  return now + delay < droppedAt + graceMs ? delay : null;
+  const lastTry = droppedAt + graceMs - LAST_TRY_BEFORE_MS - now;
+  if (lastTry <= 0) return null;
+  return Math.min(delay, lastTry);
 }
 
 /**

@@ -85,6 +85,8 @@ test("a cut longer than the grace period: red Disconnected, then a click rejoins
     const refused = worker.proxy.accept();
     console.log(`grace: red ${redAt - lostAt} ms after the cut (grace 3 s), after ${refused} refused resume tries`);
     assert.ok(refused >= 2, "the page kept trying meanwhile");
+    // joined.grace_secs told the page 3 s: the last try goes just before the end, then red.
+    assert.ok(redAt - lostAt >= 2000 && redAt - lostAt <= 6000, `red when the 3 s grace period ends (${redAt - lostAt} ms)`);
     assert.ok((await barLog(alice.page)).some((b) => b.at >= lostAt && b.label === "Reconnecting…"), "yellow first");
     await bob.page.waitForFunction(() => window.__voiceDebug().peers.length === 0, null, { timeout: 10_000 });
     assert.ok(sockets[1].received.some(({ msg }) => msg.type === "member_left"), "Bob was told Alice left");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { BUILD_DIR, ROOT, prebuiltWranglerToml } from "../lib/config.mjs";
 import { freePort, startProxy } from "../lib/net.mjs";
 import { WranglerDev } from "../lib/wrangler.mjs";
 import { AUTH_SECRET } from "./helpers.mjs";
@@ -22,6 +23,8 @@ export async function startRestartable({ vars = {}, proxy = false } = {}) {
   const pgidFile = process.env.E2E_RUN_DIR ? path.join(process.env.E2E_RUN_DIR, `worker-${port}.pgid`) : null;
   const dev = new WranglerDev({
     port,
+    // CROMULENT_BUILD_DIR (another build, e.g. a server branch) is honoured here too.
+    config: prebuiltWranglerToml().replaceAll(JSON.stringify(path.join(ROOT, "build")).slice(0, -1), JSON.stringify(BUILD_DIR).slice(0, -1)),
     // The page's origin is the proxy's when there is one.
     vars: { AUTH_SECRET, RECONNECT_GRACE_SECS: 15, ...(front ? { ALLOWED_ORIGINS: front.url } : {}), ...vars },
     unref: true,

@@ -42,10 +42,12 @@ test("the first resume try goes within 500 ms, later ones double to 1.5 s, jitte
   }
 });
 
-test("no try is scheduled to start past the grace period counted from the drop", () => {
+test("no try starts past the grace period; the last one goes just before it ends", () => {
   const graceMs = 3000;
-  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2499, graceMs }, () => 0), 1500, "starts at 3999, before 4000");
-  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2500, graceMs }, () => 0), null, "would start at 4000");
+  // The grace period ends at 4000; the last try is due by 3750.
+  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2000, graceMs }, () => 0), 1500, "starts at 3500");
+  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 2500, graceMs }, () => 0), 1250, "shortened to start at 3750");
+  assert.equal(resumeDelay(5, { droppedAt: 1000, now: 3750, graceMs }, () => 0), null, "no time left");
   assert.equal(resumeDelay(0, { droppedAt: 0, now: 0, graceMs: 0 }), null, "no grace, no try");
   // A whole schedule with the longest waits: every try starts inside the grace period.
   let now = 0;
@@ -56,7 +58,7 @@ test("no try is scheduled to start past the grace period counted from the drop",
     now += d;
     starts.push(now);
   }
-  assert.deepEqual(starts, [500, 1500, 3000, 4500, 6000, 7500, 9000, 10500, 12000, 13500]);
+  assert.deepEqual(starts, [500, 1500, 3000, 4500, 6000, 7500, 9000, 10500, 12000, 13500, 14750]);
 });
 
 const pc = (connectionState, signalingState = "stable", hasRemoteDescription = true) =>
