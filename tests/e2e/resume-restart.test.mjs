@@ -20,6 +20,10 @@ test("a runtime restart mid-call: audio goes on, both bars go yellow then green 
     const options = { base: worker.pageUrl, beforeLoad: recordBar };
     const alice = await signIn(browser, unique("Alice"), options);
     const bob = await signIn(browser, unique("Bob"), options);
+    // Dave is in no call: his sidebar is the lobby's, which must reconnect and refresh too.
+    const dave = await signIn(browser, unique("Dave"), options);
+    let daveLobbies = 0;
+    dave.page.on("websocket", (ws) => { if (ws.url().includes("/api/lobby")) daveLobbies += 1; });
     const people = [alice, bob];
     const sockets = people.map(({ page }) => recordVoiceSockets(page));
     await joinInTurn(people, "General");
@@ -53,6 +57,10 @@ test("a runtime restart mid-call: audio goes on, both bars go yellow then green 
         && Object.values(s).flat().length === 2, "both in General, once each, nobody else");
       assertQuiet(page);
     }
+    await waitForSidebar(dave.page, (s) => count(s, "General", alice.name) === 1 && count(s, "General", bob.name) === 1
+      && Object.values(s).flat().length === 2, "both in General on a page that is in no call", 20_000);
+    assert.ok(daveLobbies >= 1, "Dave's lobby socket reconnected");
+    assertQuiet(dave.page);
   } finally {
     await closeBrowser(browser);
     await worker.stop();
