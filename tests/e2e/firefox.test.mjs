@@ -116,6 +116,8 @@ test("Firefox and Chromium: join, audio both ways, speaking, mute, a runtime res
 
     // A runtime restart: both resume by themselves, the audio goes on.
     const pages = [fred.page, alice.page];
+    const pcIds = () => Promise.all(pages.map((page) => page.evaluate(() => window.__voiceDebug().peers.map((p) => p.pcId))));
+    const pcsBefore = await pcIds();
     for (const page of pages) await startAudioSampler(page);
     await sleep(500);
     const killedAt = Date.now();
@@ -132,6 +134,7 @@ test("Firefox and Chromium: join, audio both ways, speaking, mute, a runtime res
     assert.deepEqual(fredLog.filter((b) => b.state === "red"), [], "Firefox never showed Disconnected");
     await assertResumedQuietly(alice.page, { received: [] }, killedAt, "", "Chromium");
     for (const [i, gap] of gaps.entries()) assert.ok(gap.everyWindow, `audio in every 500 ms window (${i ? "chromium" : "firefox"}: ${gap.longestMs} ms)`);
+    assert.deepEqual(await pcIds(), pcsBefore, "both kept their peer connection (media_kept)");
     await audioBothWays(pages, "after the restart");
 
     // Move: Firefox goes to Gaming; both sidebars say so.
