@@ -23,7 +23,7 @@ export const DEAD_SOCKET_CODE = 1006;
  */
 export const GAVE_UP_CODE = 4000;
 /** How long the last `ping` before giving up may wait for its answer. */
-const PROBE_MS = 2000;
+const PROBE_MS = 1000;
 
 /**
  * One handler per message type: a message type the page forgets is a type error (checkJs).
