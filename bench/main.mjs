@@ -1,5 +1,5 @@
 // Runs the benchmarks (bench/README.md) and writes the table.
-//   node bench/main.mjs [--smoke] [--only join,relay,capacity,idle,size,credentials,audio]
+//   node bench/main.mjs [--smoke] [--only join,relay,capacity,idle,size,credentials,audio,herd]
 //                       [--rounds N] [--out FILE.md]
 // bench/run.sh (full) and bench/smoke.sh (tiny counts) are the usual entry points: they pin this
 // driver to one core and the servers to the other. Every load loop is bounded in count and time;
@@ -14,6 +14,7 @@ import {
 } from "./lib/servers.mjs";
 import { measureCapacity, measureIdle, measureJoin, measureRelay } from "./lib/signalling.mjs";
 import { measureCredentials, measureSizes } from "./lib/http.mjs";
+import { herdSection, measureHerd } from "./lib/herd.mjs";
 import { median, medianOf } from "../tests/lib/stats.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +27,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const SMOKE = flag("--smoke");
-const ALL = ["size", "join", "relay", "capacity", "idle", "credentials", "audio"];
+const ALL = ["size", "join", "relay", "capacity", "idle", "credentials", "audio", "herd"];
 const ONLY = (opt("--only", ALL.join(",")) ?? "").split(",").filter(Boolean);
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`unknown benchmark ${o}; one of ${ALL.join(", ")}`);
 
@@ -40,6 +41,7 @@ const P = SMOKE
     idle: { sockets: 20, perRoom: 5, durationMs: 3000 },
     credentials: { concurrency: 4, warmMs: 200, durationMs: 500 },
     audio: { runs: 1 },
+    herd: { rooms: 4, perRoom: 3 },
   }
   : {
     rounds: 3,
@@ -53,6 +55,7 @@ const P = SMOKE
     idle: { sockets: 500, perRoom: 10, durationMs: 45_000 },
     credentials: { concurrency: 32, warmMs: 1000, durationMs: 4000 },
     audio: { runs: 10 },
+    herd: { rooms: 50, perRoom: 8 },
   };
 const ROUNDS = Number(opt("--rounds", P.rounds));
 
@@ -173,6 +176,16 @@ async function benchAudio() {
     direct: { runs: out.direct.runs, pairs: out.direct.pairs, p50: median(out.direct.runs) },
     relay: { runs: out.relay.runs, pairs: out.relay.pairs, p50: median(out.relay.runs) },
   };
+}
+
+async function benchHerd() {
+  // Its own server: killed and restarted mid-round on the same storage (lib/herd.mjs).
+  const per = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    log(`herd: ${P.herd.rooms} × ${P.herd.perRoom}, round ${r + 1}/${ROUNDS}`);
+    per.push(await measureHerd({ work, ...P.herd, tag: r, log }));
+  }
+  results.herd = { rounds: per, median: medianOf(per.map(flat)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,6 +324,7 @@ function report(meta) {
       `| relay-only via coturn (${[...new Set(a.relay.pairs)].join(", ")}) | ${fmt(a.relay.p50)} | ${fmt(Math.min(...a.relay.runs))} | ${fmt(Math.max(...a.relay.runs))} | ${fmt(a.relay.p50 / a.direct.p50, 2)}× |`,
       "", "- No peer serves this page, so there is no peer ratio here.", "");
   }
+  if (results.herd) out.push(...herdSection(results.herd, P.herd, fmt, target));
   if (targets.length) {
     out.push("## Targets (same run)", "", "| target | measured | met |", "|---|---|:---:|");
     for (const t of targets) out.push(`| ${t.name} | ${t.value} | ${t.ok ? "yes" : "**no**"} |`);
@@ -344,7 +358,7 @@ function versions() {
 // ---------------------------------------------------------------------------------------------
 
 const started = Date.now();
-const fns = { size: benchSize, join: benchJoin, relay: benchRelay, capacity: benchCapacity, idle: benchIdle, credentials: benchCredentials, audio: benchAudio };
+const fns = { size: benchSize, join: benchJoin, relay: benchRelay, capacity: benchCapacity, idle: benchIdle, credentials: benchCredentials, audio: benchAudio, herd: benchHerd };
 let failed = null;
 for (const name of ALL.filter((n) => ONLY.includes(n))) {
   try {

@@ -6,5 +6,6 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
-# wasm-opt adds nothing on top of strip=true here (TOOLCHAIN.md), so skip it.
+# wasm-opt is skipped: measured on a hello-world Durable Object worker when the toolchain was set
+# up, it shrank nothing on top of Cargo.toml's release profile (opt-level "z", lto, strip = true).
 exec worker-build --release --no-opt

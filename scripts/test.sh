@@ -22,6 +22,9 @@ stage() {
   fi
 }
 
+stage "format and lints (cargo fmt --check; clippy -D warnings, host and wasm32)" \
+  bash -c 'cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings &&
+    cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings'
 stage "host unit tests (cargo test)" cargo test --quiet
 stage "page unit tests (node --test: reasons, voice activity, backoff, negotiation, rosters)" \
   node --test tests/unit/*.test.mjs

@@ -9,6 +9,7 @@ pub mod names;
 pub mod presence;
 pub mod protocol;
 pub mod rate_limit;
+pub mod report;
 pub mod seats;
 pub mod signin_limit;
 pub mod turn;

@@ -1,7 +1,8 @@
 //! The `Lobby` Durable Object (one per deployment): the roster of every channel for the sidebar.
-//! Each `VoiceRoom` posts its roster whenever it changes (with a version, so a late delivery never
-//! overwrites a newer one); `/api/lobby` observers get `roster` on connect, then `channel` updates;
-//! `/api/channels` answers from here. Rosters are stored, so hibernation loses nothing.
+//! Each `VoiceRoom` posts its roster whenever it changes (a `RoomReport`, `report.rs`: with a
+//! version, so a late delivery never overwrites a newer one); `/api/lobby` observers get `roster`
+//! on connect, then `channel` updates; `/api/channels` answers from here. Rosters are stored, so
+//! hibernation loses nothing.
 //! It also keeps each user in one channel (`seats.rs`): a report names who holds each seat since
 //! when and the seats taken since the last one; a seat whose user has claimed one elsewhere since
 //! gives way: the lobby drops it from its rosters at once and tells that room to evict the session.
@@ -9,50 +10,27 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocketPair,
+    WebSocketRequestResponsePair,
 };
 
 use crate::config::Config;
 use crate::http;
-use crate::protocol::{self, ChannelRoster, LobbyMsg, Member};
-use crate::room::EvictRequest;
+use crate::protocol::{self, ChannelRoster, LobbyMsg};
+use crate::report::{EvictRequest, RoomReport, RoomRoster};
 use crate::seats::{Claims, GiveWay, Seat};
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
-struct StoredRoster {
-    version: u64,
-    members: Vec<Member>,
-    /// Who holds each seat (rosters stored before seats were reported have none).
-    #[serde(default)]
-    seats: Vec<Seat>,
-}
-
-/// What a room reports: its roster, plus the seats taken since its last report.
-#[derive(Deserialize)]
-struct RoomReport {
-    #[serde(flatten)]
-    roster: StoredRoster,
-    #[serde(default)]
-    taken: Vec<Seat>,
-}
-
-impl StoredRoster {
-    fn unseat(&mut self, user_id: &str) {
-        self.members.retain(|m| m.id != user_id);
-        self.seats.retain(|s| s.user_id != user_id);
-    }
-}
-
-#[durable_object]
+/// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
+/// bound by hand (below) so a frame is never copied into wasm just to be ignored.
+#[durable_object(alarm)]
 pub struct Lobby {
     state: State,
     env: Env,
     config: Config,
     /// Cache of the stored rosters, filled on first use after (re)construction.
-    rosters: RefCell<Option<HashMap<String, StoredRoster>>>,
+    rosters: RefCell<Option<HashMap<String, RoomRoster>>>,
     /// Each user's newest claim, rebuilt from the stored rosters' seats on first use.
     claims: RefCell<Claims>,
 }
@@ -88,35 +66,41 @@ impl DurableObject for Lobby {
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
                 let report: RoomReport = req.json().await?;
-                self.update(channel_id, report.roster, &report.taken).await?;
+                let (roster, taken) = report.into_parts();
+                self.update(channel_id, roster, &taken).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
             _ => Response::error("not found", 404),
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
-        // Observers only listen; `ping` is auto-answered. Anything else gets a pong as a sign of life.
-        if let WebSocketIncomingMessage::String(text) = message {
-            if text == protocol::PING {
-                let _ = ws.send_with_str(protocol::PONG);
-            }
-        }
-        Ok(())
-    }
-
-    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _clean: bool) -> worker::Result<()> {
-        let _ = ws.close(Some(protocol::close::NORMAL), Some("bye"));
-        Ok(())
-    }
-
-    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
-        Ok(())
-    }
-
     async fn alarm(&self) -> worker::Result<Response> {
         Response::ok("")
     }
+}
+
+#[wasm_bindgen]
+impl Lobby {
+    /// Observers only listen. `ping` is auto-answered by the runtime (answered here too, for
+    /// runtimes without auto-response); every other frame is ignored, and never copied into wasm
+    /// (a frame can be megabytes).
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn websocket_message(&self, ws: worker::web_sys::WebSocket, message: JsValue) {
+        let is_ping = message
+            .dyn_ref::<js_sys::JsString>()
+            .is_some_and(|text| text.length() as usize == protocol::PING.len() && text == protocol::PING);
+        if is_ping {
+            let _ = ws.send_with_str(protocol::PONG);
+        }
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn websocket_close(&self, ws: worker::web_sys::WebSocket, _code: usize, _reason: String, _clean: bool) {
+        let _ = ws.close_with_code_and_reason(protocol::close::NORMAL, "bye");
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn websocket_error(&self, _ws: worker::web_sys::WebSocket, _error: JsValue) {}
 }
 
 impl Lobby {
@@ -127,7 +111,7 @@ impl Lobby {
         let storage = self.state.storage();
         let mut rosters = HashMap::new();
         for channel in &self.config.channels {
-            if let Some(stored) = storage.get::<StoredRoster>(&key(&channel.id)).await? {
+            if let Some(stored) = storage.get::<RoomRoster>(&key(&channel.id)).await? {
                 rosters.insert(channel.id.clone(), stored);
             }
         }
@@ -158,7 +142,7 @@ impl Lobby {
             .collect())
     }
 
-    async fn update(&self, channel_id: &str, mut update: StoredRoster, taken: &[Seat]) -> worker::Result<()> {
+    async fn update(&self, channel_id: &str, mut update: RoomRoster, taken: &[Seat]) -> worker::Result<()> {
         if self.config.channel(channel_id).is_none() {
             return Ok(());
         }
@@ -193,7 +177,7 @@ impl Lobby {
             if !stale {
                 rosters.insert(channel_id.to_owned(), update);
             }
-            let changed: Vec<(String, StoredRoster)> =
+            let changed: Vec<(String, RoomRoster)> =
                 changed.into_iter().filter_map(|id| rosters.get(&id).cloned().map(|r| (id, r))).collect();
             (give_way, changed)
         };

@@ -1,11 +1,13 @@
 //! Property tests over untrusted input: the protocol parser, token verification and the presence
-//! rules never panic and keep their invariants, whatever arrives. CI runs the default number of
+//! rules never panic and keep their invariants, whatever arrives; the relay fast path's parser
+//! agrees with the full one. CI runs the default number of
 //! cases; a full run: `PROPTEST_CASES=10000000 cargo test --release --test fuzz` (see tests/README.md).
 
 use cromulent_voice::auth;
 use cromulent_voice::presence::{Link, Presence, Timing};
-use cromulent_voice::protocol::{parse_client_msg, ClientMsg, Reason};
+use cromulent_voice::protocol::{parse_client_msg, parse_relay, ClientMsg, Reason, Relay, MAX_NESTING};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 /// JSON-shaped text near the protocol, to reach deep into the parser.
 fn json_like() -> impl Strategy<Value = String> {
@@ -44,7 +46,144 @@ fn json_like() -> impl Strategy<Value = String> {
     })
 }
 
+/// A JSON value for a frame's field, and whether only a full parse can judge it (the fast path
+/// then leaves the frame to the full parser): nesting past `MAX_NESTING`, a surrogate escape
+/// (even a well-formed pair), a number with an exponent or past f64's range.
+fn field_value() -> impl Strategy<Value = (String, bool)> {
+    let plain = prop_oneof![
+        Just(r#"{}"#),
+        Just(r#"{"sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1"}"#),
+        Just(r#"{"candidate":{"candidate":"c","sdpMid":"0","sdpMLineIndex":0}}"#),
+        Just(r#"{"a":{"b":[1,2,{"c":null}],"d":-0.5},"e":"}\"{"}"#),
+        Just(r#"{"k":1,"k":2}"#),
+        Just(r#" { "spaced" : [ ] } "#),
+        Just(r#"{"x":"b\u00f8b ø 😀"}"#),
+        Just(r#""bob""#),
+        Just(r#""me""#),
+        Just(r#""m\u0065""#),
+        Just(r#""b\u006fb""#),
+        Just(r#""b\"ob""#),
+        Just(r#""bøb""#),
+        Just(r#""""#),
+        Just("true"),
+        Just("false"),
+        Just(r#""true""#),
+        Just("null"),
+        Just("7"),
+        Just("-12.25"),
+        Just("[1,{}]"),
+        Just("[]"),
+    ]
+    .prop_map(|v| (v.to_string(), false));
+    let strict_only = prop_oneof![
+        Just(r#"{"x":1e400}"#),
+        Just(r#"{"x":1.5E3}"#),
+        Just(r#"{"x":"\ud800"}"#),
+        Just(r#"{"x":"\uDC00 lone"}"#),
+        Just(r#""\ud83d\ude00""#),
+        Just(r#"{"x":"\ud83d\ude00"}"#),
+    ]
+    .prop_map(|v| (v.to_string(), true));
+    let big = (280usize..320).prop_map(|n| (format!(r#"{{"n":1{}}}"#, "0".repeat(n)), n + 1 > 300));
+    // Objects nested `depth` deep, around the fast path's limit.
+    let deep = (MAX_NESTING - 3..MAX_NESTING + 3).prop_map(|depth| {
+        (format!("{}{}", r#"{"a":"#.repeat(depth - 1) + "{", "}".repeat(depth)), depth > MAX_NESTING)
+    });
+    prop_oneof![6 => plain, 1 => strict_only, 1 => big, 1 => deep]
+}
+
+/// A frame near `signal`/`speaking`: built around a well-formed one, with keys spelled plainly or
+/// with escapes, in any order, some twice or missing, values of the right and the wrong types,
+/// other fields; and whether only a full parse can judge it.
+fn relay_like() -> impl Strategy<Value = (String, bool)> {
+    let kind = prop_oneof![
+        8 => Just(r#""signal""#),
+        8 => Just(r#""speaking""#),
+        1 => Just(r#""sig\u006eal""#),
+        1 => Just(r#""state""#),
+        1 => Just(r#""Signal""#),
+        1 => Just("0"),
+    ]
+    .prop_map(|k| (k.to_string(), false));
+    let to = prop_oneof![
+        6 => Just(r#""bob""#),
+        1 => Just(r#""me""#),
+        1 => Just(r#""m\u0065""#),
+        1 => Just(r#""b\u006fb""#),
+        1 => Just(r#""""#),
+        1 => Just("7"),
+    ]
+    .prop_map(|v| (v.to_string(), false));
+    let speaking = prop_oneof![4 => Just("true"), 4 => Just("false"), 1 => Just(r#""true""#), 1 => Just("1")]
+        .prop_map(|v| (v.to_string(), false));
+    let key = |plain: &'static str, escaped: &'static str| prop_oneof![5 => Just(plain), 1 => Just(escaped)];
+    // Each field: how often it appears (0, 1 or 2 times) and its values.
+    let times = || prop_oneof![1 => Just(0usize), 8 => Just(1usize), 1 => Just(2usize)];
+    let field = |k, v: BoxedStrategy<(String, bool)>| (k, prop::collection::vec(v, 2), times());
+    (
+        field(key(r#""type""#, r#""typ\u0065""#), kind.boxed()),
+        field(key(r#""to""#, r#""t\u006f""#), to.boxed()),
+        field(key(r#""payload""#, r#""p\u0061yload""#), field_value().boxed()),
+        field(key(r#""speaking""#, r#""speakin\u0067""#), speaking.boxed()),
+        prop::collection::vec((prop_oneof![Just(r#""x""#), Just(r#""muted""#)], field_value()), 0..3),
+        any::<prop::sample::Index>(),
+        0u8..16,
+    )
+        .prop_map(|(ty, to, payload, speaking, extra, order, form)| {
+            let mut parts: Vec<(String, (String, bool))> = Vec::new();
+            for (key, values, times) in [ty, to, payload, speaking] {
+                parts.extend(values.into_iter().take(times).map(|v| (key.to_string(), v)));
+            }
+            parts.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
+            let rotate = order.index(parts.len().max(1));
+            parts.rotate_left(rotate);
+            if rotate % 2 == 1 {
+                parts.reverse();
+            }
+            if form == 0 {
+                // The array form serde also accepts for tagged enums: left to the full parser.
+                let items: Vec<_> = parts.iter().map(|(_, (v, _))| v.as_str()).collect();
+                return (format!("[{}]", items.join(",")), true);
+            }
+            let strict_only = parts.iter().any(|(_, (_, s))| *s);
+            let fields: Vec<_> = parts.iter().map(|(k, (v, _))| format!("{k}:{v}")).collect();
+            (format!("{{{}}}", fields.join(",")), strict_only)
+        })
+}
+
+/// `parse_relay` relays only what `parse_client_msg` accepts as the same message with the same
+/// fields; with `complete`, it also relays every signal and speaking the full parser accepts.
+fn relay_agrees(text: &str, complete: bool) -> Result<(), TestCaseError> {
+    match (parse_relay(text, "me"), parse_client_msg(text, "me")) {
+        (Some(Relay::Signal { to, payload }), Ok(ClientMsg::Signal { to: full_to, payload: full_payload })) => {
+            prop_assert_eq!(to.as_ref(), full_to.as_str());
+            let raw: serde_json::Value =
+                serde_json::from_str(payload.get()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(raw, full_payload);
+        }
+        (Some(Relay::Speaking(speaking)), Ok(ClientMsg::Speaking { speaking: full })) => {
+            prop_assert_eq!(speaking, full)
+        }
+        (Some(fast), full) => prop_assert!(false, "the fast path read {:?}, the full parser {:?}", fast, full),
+        (None, Ok(msg @ (ClientMsg::Signal { .. } | ClientMsg::Speaking { .. }))) if complete => {
+            prop_assert!(false, "the fast path left a plain {:?} to the full path", msg)
+        }
+        (None, _) => {}
+    }
+    Ok(())
+}
+
 proptest! {
+    #[test]
+    fn relay_parser_accepts_exactly_what_the_full_parser_accepts((text, strict_only) in relay_like()) {
+        relay_agrees(&text, !strict_only)?;
+    }
+
+    #[test]
+    fn relay_parser_relays_nothing_the_full_parser_refuses(text in prop_oneof![".{0,300}", json_like()]) {
+        relay_agrees(&text, false)?;
+    }
+
     #[test]
     fn parser_never_panics_on_arbitrary_text(text in ".{0,300}") {
         let _ = parse_client_msg(&text, "me");

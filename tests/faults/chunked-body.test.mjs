@@ -7,7 +7,9 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { readJson, sleep, startWorker } from "../lib/worker.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { sleep } from "../lib/wait.mjs";
 
 const MiB = 1024 * 1024;
 /** What the attacker offers: far past 1 KiB and big enough to show in the worker's memory. */

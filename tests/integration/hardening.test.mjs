@@ -4,17 +4,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  BASE,
-  assertError,
-  assertRefused,
-  mintToken,
-  now,
-  readJson,
-  startWorker,
-  tokenFor,
-  uniqueUser,
-} from "../lib/worker.mjs";
+import { assertError, assertRefused } from "../lib/assertions.mjs";
+import { readJson } from "../lib/client.mjs";
+import { BASE, startWorker } from "../lib/miniflare.mjs";
+import { mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
 
 const hex = (s) => [...s].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ");
 

@@ -100,10 +100,13 @@ export class Worker {
 
   /** POST /api/session with a JSON body (or a raw string body and content type). */
   postSession(body, { contentType = "application/json" } = {}) {
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    // Declared as browsers and curl do (dispatchFetch would stream a string body chunked).
+    const length = { "Content-Length": String(Buffer.byteLength(text)) };
     return this.fetch("/api/session", {
       method: "POST",
-      headers: contentType === null ? {} : { "Content-Type": contentType },
-      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: contentType === null ? length : { "Content-Type": contentType, ...length },
+      body: text,
     });
   }
 

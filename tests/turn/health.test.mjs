@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { readJson, startWorker, tokenFor, uniqueUser } from "../lib/worker.mjs";
+import { readJson } from "../lib/client.mjs";
+import { startWorker } from "../lib/miniflare.mjs";
+import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
 
 const API_KEY = "metered-health-key-51c2";
 const CF_TOKEN = "cf-health-token-a803";

@@ -1,44 +1,16 @@
 //! The wire protocol of the voice channel and the lobby: one tagged enum per direction, plus the
 //! shared `Member` and `IceServer` shapes. Mirrored once in `public/voice.js` (JSDoc typedefs).
+//! `relay.rs` reads the two hot messages (`signal`, `speaking`) the way the room relays them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod relay;
+
+pub use relay::{parse_relay, plain_within, Relay, MAX_NESTING};
+
 /// Largest text frame a client may send (an SDP offer with many codecs is ~6 KiB).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
-
-/// Deepest payload nesting the relay fast path passes on raw (it does not build a value, so it
-/// checks with `nesting_within`); deeper payloads take the full path, where serde_json refuses
-/// anything past 128 levels with `bad_message`.
-pub const MAX_NESTING: usize = 64;
-
-/// Whether `json`'s arrays and objects nest at most `max` deep (strings are skipped).
-pub fn nesting_within(json: &str, max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for b in json.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return false;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    true
-}
 
 /// Text frame a client sends to show it is alive; answered with `PONG` by the runtime itself
 /// (hibernation auto-response), so it never wakes the Durable Object.
@@ -127,10 +99,18 @@ pub enum ServerMsg<'a> {
         ice_servers: &'a [IceServer],
         /// When the TURN credentials in `ice_servers` expire (unix seconds); null for STUN only.
         ice_expires_at: Option<u64>,
+        /// This join took back an entry (in grace, or the same tab's live one): its mute/deafen
+        /// state is kept.
+        resumed: bool,
+        /// `RECONNECT_GRACE_SECS`: how long a dropped page may go on trying to resume.
+        grace_secs: u64,
     },
     MemberJoined {
         member: &'a Member,
         resumed: bool,
+        /// A resume whose page kept its peer connections (`media=kept`): keep yours to it unless
+        /// it failed. Always false when `resumed` is false.
+        media_kept: bool,
     },
     MemberLeft {
         user_id: &'a str,
@@ -204,6 +184,8 @@ pub enum Reason {
     HeartbeatTimeout,
     /// `MAX_MEMBERS` reached.
     ChannelFull,
+    /// A `resume=1` join found no entry to take back.
+    ResumeFailed,
 }
 
 impl Reason {
@@ -215,6 +197,7 @@ impl Reason {
             Reason::Replaced => Some(close::REPLACED),
             Reason::HeartbeatTimeout => Some(close::HEARTBEAT_TIMEOUT),
             Reason::ChannelFull => Some(close::CHANNEL_FULL),
+            Reason::ResumeFailed => Some(close::RESUME_FAILED),
             Reason::RateLimited => Some(close::RATE_LIMITED),
             Reason::BadMessage
             | Reason::UnknownType
@@ -237,6 +220,7 @@ impl Reason {
             Reason::Replaced => "replaced",
             Reason::HeartbeatTimeout => "heartbeat_timeout",
             Reason::ChannelFull => "channel_full",
+            Reason::ResumeFailed => "resume_failed",
         }
     }
 }
@@ -249,6 +233,7 @@ pub mod close {
     pub const ALREADY_IN_CHANNEL: u16 = 4009;
     pub const MOVED: u16 = 4010;
     pub const REPLACED: u16 = 4011;
+    pub const RESUME_FAILED: u16 = 4012;
     pub const CHANNEL_FULL: u16 = 4013;
     pub const RATE_LIMITED: u16 = 4029;
 }
@@ -264,12 +249,17 @@ impl ProtocolError {
     fn new(reason: Reason, detail: impl Into<String>) -> Self {
         ProtocolError { reason, detail: detail.into() }
     }
+
+    /// A frame over [`MAX_FRAME_BYTES`]: refused before it is read.
+    pub fn too_large() -> Self {
+        ProtocolError::new(Reason::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes"))
+    }
 }
 
 /// Parses and validates one text frame from a member whose id is `self_id`.
 pub fn parse_client_msg(text: &str, self_id: &str) -> Result<ClientMsg, ProtocolError> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(ProtocolError::new(Reason::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
+        return Err(ProtocolError::too_large());
     }
     let msg: ClientMsg = serde_json::from_str(text).map_err(|err| {
         let detail = err.to_string();
@@ -355,14 +345,6 @@ mod tests {
     }
 
     #[test]
-    fn nesting_is_measured_outside_strings() {
-        assert!(nesting_within(r#"{"a":[{"b":1}]}"#, 3));
-        assert!(!nesting_within(r#"{"a":[{"b":1}]}"#, 2));
-        assert!(nesting_within(r#"{"s":"[[[[[[\"[[["}"#, 1));
-        assert!(!nesting_within(&format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100)), MAX_NESTING));
-    }
-
-    #[test]
     fn oversized_frame_is_refused_before_parsing() {
         let big = format!(r#"{{"type":"signal","to":"bob","payload":{{"sdp":"{}"}}}}"#, "x".repeat(MAX_FRAME_BYTES));
         assert_eq!(reason_of(&big), Reason::TooLarge);
@@ -371,10 +353,10 @@ mod tests {
     #[test]
     fn server_messages_carry_their_type_tag() {
         let member = Member::new("u1", "Alice");
-        let json = ServerMsg::MemberJoined { member: &member, resumed: true }.to_json();
+        let json = ServerMsg::MemberJoined { member: &member, resumed: true, media_kept: false }.to_json();
         assert_eq!(
             json,
-            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true}"#
+            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true,"media_kept":false}"#
         );
         let err = ServerMsg::error(Reason::AlreadyInChannel, "x").to_json();
         assert!(err.starts_with(r#"{"type":"error","reason":"already_in_channel""#), "{err}");
@@ -394,9 +376,33 @@ mod tests {
             Reason::Replaced,
             Reason::HeartbeatTimeout,
             Reason::ChannelFull,
+            Reason::ResumeFailed,
         ] {
             assert_eq!(serde_json::to_string(&reason).unwrap(), format!("\"{}\"", reason.as_str()));
         }
+    }
+
+    #[test]
+    fn resume_failed_closes_with_4012() {
+        assert_eq!(Reason::ResumeFailed.close_code(), Some(4012));
+        let err = ServerMsg::error(Reason::ResumeFailed, "x").to_json();
+        assert!(err.starts_with(r#"{"type":"error","reason":"resume_failed""#), "{err}");
+    }
+
+    #[test]
+    fn joined_always_says_whether_it_resumed_and_the_grace_period() {
+        let json = ServerMsg::Joined {
+            channel_id: "general",
+            user_id: "u1",
+            session_id: "s",
+            members: vec![],
+            ice_servers: &[],
+            ice_expires_at: None,
+            resumed: false,
+            grace_secs: 15,
+        }
+        .to_json();
+        assert!(json.ends_with(r#","resumed":false,"grace_secs":15}"#), "{json}");
     }
 
     #[test]

@@ -1,0 +1,382 @@
+//! The `VoiceRoom` Durable Object: one per channel (`idFromName(channel_id)`). It holds the
+//! channel's hibernatable WebSockets, relays signals to one peer with a server-set `from`, and
+//! keeps presence. Nothing that matters lives only in memory (`store.rs`: each live member is its
+//! socket's attachment, every entry is also in storage, one alarm covers every deadline). After
+//! each change the room reports its roster and seats to the Lobby (`lobby_report.rs`), which keeps
+//! every user in one channel and may answer with `/evict`. The rules are in `presence.rs` and
+//! `seats.rs`; this file and `join.rs` read state, call them and perform the effects.
+//!
+//! The parts: `sockets.rs` (who each socket is, its flood bucket; the only writer of
+//! attachments), `store.rs` (the presence mirror and the alarm), `lobby_report.rs` (the report
+//! queue to the Lobby), `wasm.rs` (bindings: reading a frame, the auto-response timestamp).
+
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+use worker::{
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket,
+    WebSocketRequestResponsePair,
+};
+
+use crate::config::Config;
+use crate::http::{self, now_ms};
+use crate::presence::{Link, Timing};
+use crate::protocol::{self, close, parse_client_msg, parse_relay, ClientMsg, ProtocolError, Reason, Relay, ServerMsg};
+use crate::rate_limit::{Limits, Verdict};
+use crate::report::EvictRequest;
+use crate::turn::Selection;
+
+mod join;
+mod lobby_report;
+mod sockets;
+mod store;
+mod wasm;
+
+use lobby_report::ReportQueue;
+use sockets::{is_open, Attachment, Sockets};
+use store::Store;
+use wasm::{promise, read_frame, Frame};
+
+/// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
+/// bound by hand (below) so a relayed `signal` or `speaking` is handled synchronously, without a
+/// promise or a queued microtask per message.
+#[durable_object(alarm)]
+pub struct VoiceRoom {
+    room: Rc<Room>,
+}
+
+/// The room itself, shared with the WebSocket events that need to wait (storage, other objects).
+pub struct Room {
+    state: State,
+    env: Env,
+    config: Config,
+    turn: Selection,
+    /// Who each live socket is, and its flood bucket.
+    sockets: Sockets,
+    /// The presence mirror, the alarm and the channel id.
+    store: Store,
+    /// What the Lobby has not been told yet.
+    reports: ReportQueue,
+    /// This room, for work that goes on after the event that started it.
+    me: Weak<Room>,
+}
+
+impl DurableObject for VoiceRoom {
+    fn new(state: State, env: Env) -> Self {
+        VoiceRoom { room: Rc::new_cyclic(|me| Room::new(state, env, me.clone())) }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        self.room.fetch(req).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.room.alarm().await
+    }
+}
+
+#[wasm_bindgen]
+impl VoiceRoom {
+    /// A message: the hot ones (a `signal` or `speaking` within the sender's rate) are relayed
+    /// here and now; anything else is handled by [`Room::websocket_message`] as a promise.
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn websocket_message(&self, ws: worker::web_sys::WebSocket, message: JsValue) -> JsValue {
+        let ws = WebSocket::from(ws);
+        let frame = read_frame(&message);
+        let Some(verdict) = self.room.relay_now(&ws, &frame) else { return JsValue::UNDEFINED };
+        let room = Rc::clone(&self.room);
+        promise(async move { room.websocket_message(ws, frame, verdict).await })
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn websocket_close(
+        &self,
+        ws: worker::web_sys::WebSocket,
+        code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> JsValue {
+        let room = Rc::clone(&self.room);
+        promise(async move { room.closed(ws.into(), code).await })
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn websocket_error(&self, ws: worker::web_sys::WebSocket, _error: JsValue) -> JsValue {
+        // Treated as an unclean close: the member waits in grace.
+        let room = Rc::clone(&self.room);
+        promise(async move { room.closed(ws.into(), 1006).await })
+    }
+}
+
+impl Room {
+    fn new(state: State, env: Env, me: Weak<Room>) -> Self {
+        // `ping` is answered by the runtime without waking this object.
+        if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
+            state.set_websocket_auto_response(&pair);
+        }
+        let (config, turn) = http::settings(&env);
+        let limits = Limits { per_sec: config.rate_per_sec as f64, burst: config.rate_burst as f64, ..Limits::SOCKET };
+        // How often a sign of life is written to a socket's attachment.
+        let touch_every = (config.heartbeat_secs * 1000 / 6).clamp(250, 5000);
+        Room {
+            state,
+            env,
+            config,
+            turn,
+            sockets: Sockets::new(limits, touch_every),
+            store: Store::new(),
+            reports: ReportQueue::new(),
+            me,
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let url = req.url()?;
+        match (req.method(), url.path()) {
+            (Method::Get, "/join") => {
+                let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+                let (Some(channel_id), Some(user_id), Some(name)) = (query("channel"), query("user"), query("name"))
+                else {
+                    return Response::error("bad internal join", 400);
+                };
+                self.join(&channel_id, &user_id, &name, join::Ask::from_query(query)).await
+            }
+            (Method::Post, "/evict") => {
+                let evict: EvictRequest = req.json().await?;
+                self.evict_moved(&evict.user_id, evict.session_id.as_deref()).await?;
+                Response::from_json(&serde_json::json!({ "ok": true }))
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    /// What every message goes through first, synchronously: who sent it (without deserializing
+    /// the attachment), the rate check, and for a hot message within the rate (a `signal` or
+    /// `speaking`) the relay itself. Returns the verdict when the full path must answer it; None
+    /// when nothing is left to do (relayed, or not from a member).
+    fn relay_now(&self, ws: &WebSocket, frame: &Frame) -> Option<Verdict> {
+        self.sockets.take_message(ws, |sender| match frame {
+            Frame::Text(text) => self.fast_path(ws, text, sender),
+            Frame::TooLarge | Frame::Binary => false,
+        })
+    }
+
+    /// Relays a well-formed `signal` or `speaking` without deserializing any attachment or
+    /// re-serializing the payload. Returns false (nothing done) for anything else, including
+    /// every error case: the full path handles those and answers with the right error.
+    fn fast_path(&self, ws: &WebSocket, text: &str, sender: &Attachment) -> bool {
+        // (A socket the server closes is forgotten first, so `sender` is never one of those.)
+        let sender_id = &sender.entry.member.id;
+        match parse_relay(text, sender_id) {
+            Some(Relay::Signal { to, payload }) => {
+                let targets: Vec<WebSocket> =
+                    self.state.get_websockets_with_tag(&to).into_iter().filter(is_open).collect();
+                if targets.is_empty() {
+                    return false; // unknown_peer: the full path answers it
+                }
+                let from = serde_json::to_string(sender_id).unwrap_or_default();
+                let frame = format!(r#"{{"type":"signal","from":{from},"payload":{}}}"#, payload.get());
+                for target in targets {
+                    let _ = target.send_with_str(&frame);
+                }
+            }
+            Some(Relay::Speaking(speaking)) => {
+                let frame = ServerMsg::MemberSpeaking { user_id: sender_id, speaking }.to_json();
+                self.broadcast(&frame, Some(ws));
+            }
+            None => return false,
+        }
+        true
+    }
+
+    /// The full path, for every message the fast path did not relay (`verdict` is its rate check).
+    async fn websocket_message(&self, ws: WebSocket, frame: Frame, verdict: Verdict) -> worker::Result<()> {
+        let Some(mut att) = self.sockets.attachment(&ws) else { return Ok(()) };
+        match verdict {
+            Verdict::Allow => {}
+            Verdict::Reject { notify } => {
+                if notify {
+                    send(&ws, &ServerMsg::error(Reason::RateLimited, "slow down: too many messages"));
+                }
+                return Ok(());
+            }
+            Verdict::Close => {
+                send(&ws, &ServerMsg::error(Reason::RateLimited, "closed for flooding"));
+                self.sockets.close(&ws, &mut att, close::RATE_LIMITED, "rate_limited");
+                let mut loaded = self.load().await?;
+                let user_id = att.entry.member.id.clone();
+                if loaded.presence.get(&user_id).is_some_and(|e| e.session_id == att.entry.session_id) {
+                    if let Some(entry) = loaded.presence.remove(&user_id) {
+                        self.after_removal(&mut loaded, &[entry]).await?;
+                    }
+                }
+                return Ok(());
+            }
+        }
+        let text = match frame {
+            Frame::Text(text) => text,
+            Frame::TooLarge => {
+                let err = ProtocolError::too_large();
+                send(&ws, &ServerMsg::error(err.reason, err.detail));
+                self.sockets.touch(&ws, &mut att);
+                return Ok(());
+            }
+            Frame::Binary => {
+                send(&ws, &ServerMsg::error(Reason::BinaryNotSupported, "frames must be JSON text"));
+                return Ok(());
+            }
+        };
+        if text == protocol::PING {
+            // Normally answered by the auto-response; kept for runtimes without it.
+            let _ = ws.send_with_str(protocol::PONG);
+            self.sockets.touch(&ws, &mut att);
+            return Ok(());
+        }
+        let user_id = att.entry.member.id.clone();
+        let msg = match parse_client_msg(&text, &user_id) {
+            Ok(msg) => msg,
+            Err(err) => {
+                send(&ws, &ServerMsg::error(err.reason, err.detail));
+                self.sockets.touch(&ws, &mut att);
+                return Ok(());
+            }
+        };
+        match msg {
+            ClientMsg::Signal { to, payload } => {
+                let targets: Vec<WebSocket> = self
+                    .state
+                    .get_websockets_with_tag(&to)
+                    .into_iter()
+                    .filter(|t| self.sockets.attachment(t).is_some())
+                    .collect();
+                if targets.is_empty() {
+                    send(&ws, &ServerMsg::error(Reason::UnknownPeer, format!("{to:?} is not connected here")));
+                } else {
+                    let frame = ServerMsg::Signal { from: &user_id, payload: &payload }.to_json();
+                    for target in targets {
+                        let _ = target.send_with_str(&frame);
+                    }
+                }
+                self.sockets.touch(&ws, &mut att);
+            }
+            ClientMsg::Speaking { speaking } => {
+                let frame = ServerMsg::MemberSpeaking { user_id: &user_id, speaking }.to_json();
+                self.broadcast(&frame, Some(&ws));
+                self.sockets.touch(&ws, &mut att);
+            }
+            ClientMsg::State { muted, deafened } => {
+                let mut loaded = self.load().await?;
+                let updated = loaded.presence.set_state(&user_id, muted, deafened).cloned();
+                if let Some(member) = updated {
+                    att.entry.member = member.clone();
+                    att.entry.link = Link::Live { last_seen: now_ms() };
+                    let _ = self.sockets.write(&ws, &att);
+                    self.broadcast(&ServerMsg::MemberUpdated { member: &member }.to_json(), None);
+                    self.persist(&loaded).await?;
+                    self.notify_lobby(&loaded.presence);
+                } else {
+                    self.sockets.touch(&ws, &mut att);
+                }
+            }
+            ClientMsg::Leave => {
+                let mut loaded = self.load().await?;
+                self.sockets.close(&ws, &mut att, close::NORMAL, "left");
+                if let Some(entry) = loaded.presence.remove(&user_id) {
+                    self.after_removal(&mut loaded, &[entry]).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.store.alarm_fired();
+        let mut loaded = self.load().await?;
+        let sweep = loaded.presence.sweep(now_ms(), self.timing());
+        for (user_id, session_id) in &sweep.timed_out {
+            if let Some(ws) = loaded.socket(user_id, session_id).cloned() {
+                if let Some(mut att) = self.sockets.attachment(&ws) {
+                    send(
+                        &ws,
+                        &ServerMsg::error(Reason::HeartbeatTimeout, "no sign of life within the heartbeat timeout"),
+                    );
+                    self.sockets.close(&ws, &mut att, close::HEARTBEAT_TIMEOUT, "heartbeat_timeout");
+                }
+            }
+        }
+        if sweep.evicted.is_empty() {
+            self.persist(&loaded).await?;
+        } else {
+            console_log!("room: {} member(s) evicted after the grace period", sweep.evicted.len());
+            self.after_removal(&mut loaded, &sweep.evicted).await?;
+        }
+        Response::ok("")
+    }
+
+    /// A socket closed by its client: a clean close is a leave, anything else starts the grace
+    /// period (the member stays listed until the alarm, unless they come back).
+    async fn closed(&self, ws: WebSocket, code: usize) -> worker::Result<()> {
+        let Some(mut att) = self.sockets.attachment(&ws) else {
+            // Our own close, echoed back: finish the handshake so the client is not left waiting.
+            let _ = ws.close(Some(close::NORMAL), Some("closed"));
+            return Ok(());
+        };
+        let mut loaded = self.load().await?;
+        let (user_id, session_id) = (att.entry.member.id.clone(), att.entry.session_id.clone());
+        self.sockets.close(&ws, &mut att, close::NORMAL, "closed");
+        let clean = code == usize::from(close::NORMAL) || code == usize::from(close::GOING_AWAY);
+        if clean {
+            // A clean close is a leave.
+            let holds_entry = loaded.presence.get(&user_id).is_some_and(|e| e.session_id == session_id);
+            if let Some(entry) = loaded.presence.remove(&user_id).filter(|_| holds_entry) {
+                self.after_removal(&mut loaded, &[entry]).await?;
+            }
+        } else if loaded.presence.drop_link(&user_id, &session_id, now_ms(), self.timing()) {
+            // Still listed for the grace period; the alarm removes it unless it comes back.
+            self.persist(&loaded).await?;
+        }
+        Ok(())
+    }
+
+    fn timing(&self) -> Timing {
+        Timing { heartbeat_ms: self.config.heartbeat_secs * 1000, grace_ms: self.config.grace_secs * 1000 }
+    }
+
+    async fn load(&self) -> worker::Result<store::Loaded> {
+        self.store.load(&self.state, &self.sockets, self.timing()).await
+    }
+
+    async fn persist(&self, loaded: &store::Loaded) -> worker::Result<()> {
+        self.store.persist(&self.state, loaded, self.timing()).await
+    }
+
+    /// Sends `frame` to every member socket except `except`.
+    fn broadcast(&self, frame: &str, except: Option<&WebSocket>) {
+        for ws in self.state.get_websockets() {
+            // Open sockets only: the server closes a socket (CLOSING) before anything else.
+            if except == Some(&ws) || !is_open(&ws) {
+                continue;
+            }
+            let _ = ws.send_with_str(frame);
+        }
+    }
+
+    /// Runs `work` after the current event, on this room (errors are logged).
+    fn later<F, Fut>(&self, work: F)
+    where
+        F: FnOnce(Rc<Room>) -> Fut,
+        Fut: std::future::Future<Output = worker::Result<()>> + 'static,
+    {
+        let Some(room) = self.me.upgrade() else { return };
+        let fut = work(room);
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            if let Err(err) = fut.await {
+                console_error!("room: background work failed: {err}");
+            }
+        });
+    }
+}
+
+fn send(ws: &WebSocket, msg: &ServerMsg) {
+    let _ = ws.send_with_str(msg.to_json());
+}
