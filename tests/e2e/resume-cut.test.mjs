@@ -41,7 +41,9 @@ async function survivesLosingTheSocket(how, greenWithinMs) {
     await sleep(1000);
     const lostAt = Date.now();
     const n = how === "cut" ? worker.proxy.cut("/voice") : (worker.proxy.blackhole("/voice"), 2);
-    assert.equal(n, 2, "both voice sockets went through the proxy");
+    // (A connection the browser opened for the upgrade and did not use may be listed too.)
+    assert.ok(n >= 2, `both voice sockets went through the proxy (${n} connections)`);
+    assert.deepEqual(before.map((b) => b.socketOpens), [1, 1], "no resume before the cut");
     const greens = await Promise.all(people.map(({ page }) => greenAfter(page, lostAt, greenWithinMs)));
     await sleep(1500);
     const to = Date.now();
