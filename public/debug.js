@@ -6,6 +6,8 @@
  *   window.__voiceDebug()  → null when the page is in no call, else plain data (JSON-safe):
  *     {
  *       status, reason,              the VoiceRoom's (`connecting`, `connected`, `disconnected`, …)
+ *       reconnecting,                true while `connecting` means resuming a dropped socket
+ *       socketOpens,                 voice sockets opened so far (the join and every resume try)
  *       channelId, userId, sessionId,
  *       startedAt, joinedAt,         performance.now() at join() and at `joined` (null before)
  *       iceExpiresAt,                unix seconds when the TURN credentials expire (or null)
@@ -42,6 +44,8 @@ export function snapshot(room) {
   return {
     status: room.status,
     reason: room.reason,
+    reconnecting: room.reconnecting,
+    socketOpens: room.socketOpens,
     channelId: room.channelId,
     userId: room.userId,
     sessionId: room.sessionId,

@@ -1,10 +1,13 @@
 // @ts-check
 /**
  * mesh.js — the call's peer connections: one `Peer` per other member, signals routed to them
- * (candidates that arrive before their peer are held), a member who comes back replaced, and
- * what the room asks of all of them at once (fresh ICE servers, another microphone, stats).
+ * (candidates that arrive before their peer are held), a member who comes back replaced or — when
+ * their page kept its connection (v1.1 `media_kept`) — kept and repaired, the connections squared
+ * with the members after our own socket resumed, and what the room asks of all of them at once
+ * (fresh ICE servers, another microphone, stats).
  */
 import { Peer } from "./peer.js";
+import { fromAnotherConnection, peerAction } from "./resume.js";
 
 /** @typedef {import("./protocol.js").SignalPayload} SignalPayload */
 /** @typedef {import("./protocol.js").IceServer} IceServer */
@@ -47,6 +50,44 @@ export class Mesh {
   }
 
   /**
+   * `member_joined` for someone we may have a connection to: resume.js decides whether it is
+   * kept, repaired or replaced (a new one, and we offer).
+   * @param {string} userId
+   * @param {import("./resume.js").PeerEvent} event
+   */
+  memberJoined(userId, event) {
+    const peer = this.peers.get(userId);
+    this.apply(userId, peer ? peerAction(peer.health(), event) : "replace");
+  }
+
+  /**
+   * Our socket resumed and `joined` lists `memberIds`: connections to members who left meanwhile
+   * are closed, the kept ones checked, and members who joined while we were away (they offer to
+   * no one, and we missed their `member_joined`) get an offer from us.
+   * @param {string[]} memberIds
+   */
+  afterResume(memberIds) {
+    const self = this.options.selfId();
+    for (const userId of [...this.peers.keys()]) {
+      if (!memberIds.includes(userId)) this.close(userId);
+    }
+    for (const userId of memberIds) {
+      if (userId === self) continue;
+      const peer = this.peers.get(userId);
+      this.apply(userId, peer ? peerAction(peer.health(), "we_resumed") : "replace");
+    }
+  }
+
+  /**
+   * @param {string} userId
+   * @param {import("./resume.js").PeerAction} action
+   */
+  apply(userId, action) {
+    if (action === "replace") this.offerTo(userId);
+    else if (action !== "keep") this.peers.get(userId)?.heal(action);
+  }
+
+  /**
    * Perfect negotiation happens in the peer; here a first offer makes the peer.
    * @param {string} from
    * @param {SignalPayload} payload
@@ -54,6 +95,12 @@ export class Mesh {
   async receive(from, payload) {
     if (!payload || typeof payload !== "object") return;
     let peer = this.peers.get(from);
+    if (peer && payload.sdp?.type === "offer" && fromAnotherConnection(peer.pc.remoteDescription?.sdp, payload.sdp.sdp)) {
+      // They made a new RTCPeerConnection (a client that rebuilds on resume): so do we.
+      console.info(`[voice] ${from} offers from a new connection; replacing ours`);
+      this.close(from);
+      peer = undefined;
+    }
     if (!peer && payload.sdp) {
       if (payload.sdp.type !== "offer") {
         console.debug(`[voice] ignoring an ${payload.sdp.type} from ${from}: no connection to them`);
@@ -88,6 +135,7 @@ export class Mesh {
         },
         measured: (p) => o.emit("stats", { userId, stats: p.stats }),
         track: (_p, stream) => o.audio(userId, stream),
+        broken: (p) => { if (this.peers.get(userId) === p) this.offerTo(userId); },
         localStream: o.localStream,
         iceServers: o.iceServers,
         refreshIceServers: o.refreshIceServers,

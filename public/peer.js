@@ -29,6 +29,8 @@ import { lossSince, selectedPair } from "./stats.js";
  * @property {(peer: Peer) => void} changed             `state` or `failure` changed.
  * @property {(peer: Peer) => void} measured            `stats` were read.
  * @property {(peer: Peer, stream: MediaStream) => void} track  Their audio arrived.
+ * @property {(peer: Peer) => void} [broken]  An answer could not be applied (their side is another
+ *   connection now): the mesh replaces this one.
  * @property {() => MediaStream | null} localStream
  * @property {() => IceServer[]} iceServers
  * @property {() => Promise<void>} refreshIceServers
@@ -187,6 +189,7 @@ export class Peer {
       }
     } catch (err) {
       console.warn(`[voice] negotiation with ${this.userId} failed:`, err);
+      if (description.type === "answer" && !this.closed) this.host.broken?.(this);
       return;
     }
     for (const candidate of this.pendingCandidates.splice(0)) await this.addCandidate(candidate);
@@ -338,6 +341,38 @@ export class Peer {
     if (this.state !== "connected" || (await this.route()).localType !== "relay" || this.closed) return;
     console.info(`[voice] moving the relayed call with ${this.userId} onto the fresh TURN credential`);
     this.pc.restartIce();
+  }
+
+  /** What resume.js peerAction looks at. @returns {import("./resume.js").PeerHealth} */
+  health() {
+    return {
+      connectionState: this.pc.connectionState,
+      signalingState: this.pc.signalingState,
+      hasRemoteDescription: !!this.pc.remoteDescription,
+    };
+  }
+
+  /**
+   * Repairs a kept connection after a resume (signals may have been lost while a socket was
+   * away): `renegotiate` rolls back an offer that may never have arrived and offers again;
+   * both restart ICE, so fresh candidates go over the live socket.
+   * @param {"restart_ice" | "renegotiate"} action
+   */
+  async heal(action) {
+    if (this.closed) return;
+    console.info(`[voice] after the resume: ${action.replace("_", " ")} with ${this.userId}`);
+    if (action === "renegotiate" && this.pc.signalingState === "have-local-offer") {
+      try {
+        await this.pc.setLocalDescription({ type: "rollback" });
+      } catch (err) {
+        console.warn(`[voice] could not roll back the offer to ${this.userId}:`, err);
+      }
+    }
+    if (this.closed) return;
+    this.localCandidates = 0;
+    this.refusedIceServers.clear();
+    this.pc.restartIce();
+    if (this.state !== "connected") this.armConnectTimer();
   }
 
   clearTimers() {

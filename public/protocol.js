@@ -39,12 +39,18 @@
  * @property {Member[]} members          Including you.
  * @property {IceServer[]} ice_servers
  * @property {number | null} [ice_expires_at]  Unix seconds when TURN credentials expire.
+ * @property {boolean} [resumed]         v1.1: this join took an entry back (grace or same tab);
+ *                                       its mute/deafen state is kept.
+ * @property {number} [grace_secs]       v1.1: the server's RECONNECT_GRACE_SECS (how long a
+ *                                       dropped page may try to resume).
  */
 /**
  * @typedef {Object} MemberJoinedMsg     Someone joined: existing members offer to them.
  * @property {"member_joined"} type
  * @property {Member} member
  * @property {boolean} resumed           Same user on a new socket: replace your peer connection.
+ * @property {boolean} [media_kept]      v1.1: with `resumed`, their page kept its peer
+ *                                       connections: keep yours unless it is failed or closed.
  */
 /**
  * @typedef {Object} MemberLeftMsg

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * render.js — what the page shows, drawn from the state: the sidebar's channels and who is in
- * them, the voice bar (yellow "Connecting…", green with the channel's name, red "Disconnected"
- * with the reason; the word appears only in that state), the main area's tiles or its notice,
+ * them, the voice bar (yellow "Connecting…" or "Reconnecting…", green with the channel's name,
+ * red "Disconnected" with the reason; the word appears only in that state), the main area's tiles or its notice,
  * and the "Click to enable audio" button. Members are view.js's one component.
  */
 import { reasonText } from "./protocol.js";
@@ -165,7 +165,8 @@ export class Screen {
     const name = s.lobby?.channelName(room.channelId) ?? room.channelId;
     // The state names in the DOM are colours: the word for the red state appears only as its label.
     if (room.status === "connecting") {
-      setText(el.voiceLabel, "Connecting…");
+      // Resuming a dropped socket is the same yellow state; the call (and its audio) goes on.
+      setText(el.voiceLabel, room.reconnecting ? "Reconnecting…" : "Connecting…");
       // Until the browser hands over the microphone (it may be asking the person right now).
       setText(el.voiceDetail, room.localStream ? name : `${name}: waiting for the microphone`);
       el.voiceBar.dataset.state = "yellow";

@@ -2,9 +2,12 @@
 /**
  * room-messages.js — what each message of the voice channel does to a VoiceRoom: one handler per
  * server message type (a type left out here is a type error: socket.js `Handlers`), and what a
- * lost socket means. voice.js opens the channel's socket with these.
+ * lost socket means: the end of the call (an ending close code) or a resume (anything else, once
+ * joined: the call goes on while the page takes its place back; resume.js decides). voice.js
+ * opens the channel's socket with these.
  */
-import { CloseCode, closeReason, endsCall } from "./protocol.js";
+import { CloseCode, closeReason } from "./protocol.js";
+import { closeEndsCall, errorEndsCall, resumeDelay } from "./resume.js";
 
 /** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
 /** @typedef {import("./protocol.js").ServerMsg} ServerMsg */
@@ -23,7 +26,7 @@ export function roomHandlers(room) {
   const live = (/** @type {(msg: any) => unknown} */ fn) => (/** @type {any} */ msg) => (room.ended ? undefined : fn(msg));
   return {
     joined: live((/** @type {JoinedMsg} */ msg) => joined(room, msg)),
-    member_joined: live((msg) => memberJoined(room, msg.member)),
+    member_joined: live((msg) => memberJoined(room, msg)),
     member_left: live((msg) => memberLeft(room, msg.user_id)),
     member_updated: live((msg) => memberUpdated(room, msg.member)),
     member_speaking: live((msg) => {
@@ -32,7 +35,7 @@ export function roomHandlers(room) {
     signal: live((msg) => room.mesh.receive(msg.from, msg.payload)),
     error: live((msg) => {
       const detail = msg.detail ? ` (${msg.detail})` : "";
-      if (!endsCall(msg.reason)) return console.warn(`[voice] ${room.channelId}: request refused: ${msg.reason}${detail}`);
+      if (!errorEndsCall(msg.reason)) return console.warn(`[voice] ${room.channelId}: request refused: ${msg.reason}${detail}`);
       console.warn(`[voice] ${room.channelId}: the server says ${msg.reason}${detail}`);
       // The server closes the socket right after this, but the closing handshake can take
       // seconds to finish (seen with `moved`): the room is over now.
@@ -47,34 +50,57 @@ export function roomHandlers(room) {
  * @param {JoinedMsg} msg
  */
 function joined(room, msg) {
+  const resuming = room.joinedAt !== null;
   room.userId = msg.user_id;
   room.sessionId = msg.session_id;
   room.members = new Map(msg.members.map((m) => [m.id, m]));
+  if (typeof msg.grace_secs === "number" && msg.grace_secs >= 0) room.graceSecs = msg.grace_secs;
   room.ice.apply(Array.isArray(msg.ice_servers) ? msg.ice_servers : [], msg.ice_expires_at ?? null);
+  if (resuming) resumed(room, msg);
   room.joinedAt = performance.now();
   room.setStatus("connected", null);
+  room.refreshStatus();
   room.emit("joined", msg);
   // Our mute/deafen from before the join (the server starts everyone unmuted).
   const me = room.members.get(msg.user_id);
   if (me && (me.muted !== room.muted || me.deafened !== room.deafened)) room.stateChanged();
   else room.emit("members", room.memberList());
   room.speakers.joined(msg.user_id);
+  clearInterval(room.statsTimer);
   room.statsTimer = setInterval(() => room.mesh.readStats(), STATS_INTERVAL_MS);
   // The newcomer offers to no one: the members already here offer to us.
 }
 
 /**
+ * `joined` on a resumed socket: the place is ours again. The kept peer connections are squared
+ * with the members listed (resume.js peerAction). `resumed: false` means the server made a fresh
+ * entry (a server before v1.1 that ignores `resume=1`): then everyone offers to us anew.
  * @param {VoiceRoom} room
- * @param {Member} member
+ * @param {JoinedMsg} msg
  */
-function memberJoined(room, member) {
+function resumed(room, msg) {
+  if (room.droppedAt !== null) {
+    console.info(`[voice] ${room.channelId}: resumed after ${Math.round(performance.now() - room.droppedAt)} ms`);
+  }
+  room.droppedAt = null;
+  room.reconnecting = false;
+  if (msg.resumed === false) room.mesh.closeAll();
+  else room.mesh.afterResume(msg.members.map((m) => m.id));
+}
+
+/**
+ * @param {VoiceRoom} room
+ * @param {import("./protocol.js").MemberJoinedMsg} msg
+ */
+function memberJoined(room, msg) {
+  const member = msg.member;
   room.members.set(member.id, member);
   room.emit("members", room.memberList());
   if (member.id === room.userId) return;
   // Speaking is relayed, not stored: a newcomer learns that we are talking only if we say it again.
   room.speakers.newcomer();
-  // We were here first: we offer (a connection we still had to them is dead on their side).
-  room.mesh.offerTo(member.id);
+  // We were here first: we offer — unless they came back with their connection to us kept.
+  room.mesh.memberJoined(member.id, !msg.resumed ? "they_joined" : msg.media_kept ? "they_resumed_kept" : "they_resumed");
 }
 
 /**
@@ -102,13 +128,51 @@ function memberUpdated(room, member) {
 }
 
 /**
- * The socket closed: a contract reason from its code, else refused (before `joined`) or lost.
+ * The socket closed. Once joined, anything but an ending code is resumed; otherwise the call is
+ * over: a contract reason from the code, else refused (before `joined`) or lost.
  * @param {VoiceRoom} room
  * @param {number} code
  * @param {string} reason  the close frame's reason text
  */
 export function socketClosed(room, code, reason) {
+  const resuming = !room.ended && room.joinedAt !== null && !closeEndsCall(code, { left: false });
+  if (resuming) {
+    room.emit("closed", { code, reason, resuming });
+    if (room.droppedAt === null) console.warn(`[voice] ${room.channelId}: voice socket closed (code ${code}${reason ? `, ${reason}` : ""}); resuming`);
+    resume(room);
+    return;
+  }
   socketLost(room, closeReason(code) ?? (room.joinedAt === null ? "refused" : "socket_closed"), code, reason);
+}
+
+/**
+ * The socket dropped mid-call (or a resume try failed): keep the call — peer connections,
+ * microphone, mute/deafen — show yellow "Reconnecting…", and try again until the grace period
+ * since the drop is over (then the place is gone: disconnected).
+ * @param {VoiceRoom} room
+ */
+function resume(room) {
+  room.socket = null;
+  if (room.droppedAt === null) {
+    room.droppedAt = performance.now();
+    room.resumeAttempt = 0;
+  }
+  room.reconnecting = true;
+  room.setStatus("connecting", null);
+  const delay = resumeDelay(room.resumeAttempt, {
+    droppedAt: room.droppedAt, now: performance.now(), graceMs: room.graceSecs * 1000,
+  });
+  if (delay === null) {
+    console.error(`[voice] ${room.channelId}: could not resume within ${room.graceSecs} s; the place is gone`);
+    room.fail("socket_closed");
+    return;
+  }
+  room.resumeAttempt += 1;
+  clearTimeout(room.resumeTimer);
+  room.resumeTimer = setTimeout(() => {
+    room.resumeTimer = undefined;
+    if (!room.ended) room.openSocket();
+  }, delay);
 }
 
 /**
@@ -119,7 +183,7 @@ export function socketClosed(room, code, reason) {
  * @param {string} reason
  */
 function socketLost(room, why, code, reason) {
-  room.emit("closed", { code, reason });
+  room.emit("closed", { code, reason, resuming: false });
   if (room.ended) return;
   const how = code === null ? "ended by the server" : `closed (code ${code}${reason ? `, ${reason}` : ""})`;
   const log = code === CloseCode.NORMAL || code === null ? console.warn : console.error;

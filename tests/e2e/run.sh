@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end browser tests: Chromium (playwright-core) against `wrangler dev`, all inside a
+# End-to-end browser tests: Chromium (playwright-core) and Firefox (firefox-esr through
+# puppeteer-core over WebDriver BiDi) against `wrangler dev`, all inside a
 # network namespace that has only loopback, so WebRTC gathers 127.0.0.1 candidates and nothing
 # leaves the machine. Usage: bash tests/e2e/run.sh [test files...]   (as root)
 # Environment: E2E_PORT (8787), E2E_SCREENSHOT_DIR (docs/screenshots), E2E_KEEP_LOGS=1.
@@ -23,6 +24,10 @@ if [ -z "${CV_E2E_IN_NETNS:-}" ]; then
   CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
   [ -x "$CHROMIUM" ] || fail "missing Chromium at $CHROMIUM (apt-get install chromium)"
   [ -d node_modules/playwright-core ] || fail "missing node_modules/playwright-core (npm ci)"
+  FIREFOX="${FIREFOX_PATH:-/usr/bin/firefox-esr}"
+  [ -x "$FIREFOX" ] || fail "missing Firefox at $FIREFOX (apt-get install firefox-esr)"
+  [ -d node_modules/puppeteer-core ] || fail "missing node_modules/puppeteer-core (npm ci)"
+  command -v pulseaudio >/dev/null || fail "missing tool: pulseaudio (apt-get install pulseaudio)"
   [ -x node_modules/.bin/wrangler ] || fail "missing node_modules/.bin/wrangler (npm ci)"
   echo "e2e: building the worker"
   bash scripts/build.sh >/dev/null || fail "scripts/build.sh failed"
@@ -41,6 +46,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/cv-e2e.XXXXXX")"
 LOG="$WORK/wrangler.log"
 wrangler_pid=""
 node_pid=""
+pulse_pid=""
 
 # Stops a process group we started (setsid made each child the leader of its own group).
 stop_group() {
@@ -63,6 +69,7 @@ cleanup() {
     [ -f "$pgid_file" ] && stop_group "$(cat "$pgid_file")"
   done
   stop_group "$wrangler_pid"
+  [ -n "$pulse_pid" ] && kill "$pulse_pid" 2>/dev/null || true
   if [ "$status" != 0 ] && [ -f "$LOG" ]; then
     echo "e2e: last lines of the wrangler log ($LOG):" >&2
     tail -n 40 "$LOG" >&2 || true
@@ -73,6 +80,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# A sound server with a null sink: headless Firefox runs no Web Audio without one (no levels, so
+# no speaking ring). Ours alone: its socket lives in this run's own XDG_RUNTIME_DIR.
+export XDG_RUNTIME_DIR="$WORK/xdg"
+mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+pulseaudio -D -n --exit-idle-time=-1 --load=module-native-protocol-unix --load=module-null-sink \
+  >"$WORK/pulseaudio.log" 2>&1 || fail "pulseaudio did not start: $(cat "$WORK/pulseaudio.log")"
+pulse_pid="$(cat "$XDG_RUNTIME_DIR/pulse/pid")"
 
 echo "e2e: starting wrangler dev on $BASE_URL (log: $LOG)"
 # An empty env file instead of a developer's .dev.vars: the run depends on nothing local.

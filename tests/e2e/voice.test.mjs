@@ -143,7 +143,16 @@ test("after the voice socket drops, clicking the channel again takes the same pl
     const urls = [];
     /** @type {import("playwright-core").WebSocketRoute[]} */
     const pageSides = [];
+    // Since v1.1 the page resumes a dropped socket by itself; it turns red only when it cannot:
+    // here every resume try is refused (the network still down) until the grace period is over.
+    let refusing = false;
+    let refused = 0;
     await alice.page.routeWebSocket(/\/api\/channels\/[^/]+\/voice/, (ws) => {
+      if (refusing) {
+        refused += 1;
+        ws.close({ code: 4000, reason: "network still down" });
+        return;
+      }
       urls.push(ws.url());
       pageSides.push(ws);
       const server = ws.connectToServer();
@@ -160,8 +169,11 @@ test("after the voice socket drops, clicking the channel again takes the same pl
     assert.doesNotMatch(await alice.page.evaluate(() => JSON.stringify(localStorage)), new RegExp(sessionId),
       "the session_id is kept in memory only");
 
+    refusing = true;
     await pageSides[0].close({ code: 4000, reason: "test drop" });
-    await expectBar(alice.page, "red", "Disconnected");
+    await expectBar(alice.page, "red", "Disconnected", 25_000);
+    refusing = false;
+    assert.ok(refused >= 1, "the page tried to resume first");
     await bob.page.evaluate(() => { window.__oldPc = window.__voiceDebug().peers[0].pcId; });
 
     // No reconnect button: clicking the channel again rejoins, presenting the tab's session_id.

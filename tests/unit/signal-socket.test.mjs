@@ -130,3 +130,78 @@ test("reconnects back off (reset once open), and stop when the page says no", as
   await settle();
   assert.equal(FakeWebSocket.made.length, 6, "no reconnect when the page says no");
 });
+
+test("a socket with no frame for 2 × the ping interval, nor an answer to one last ping, is dead: closed here and reported at once", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  t.mock.timers.tick(15_000);
+  ws.serverSends("pong");
+  t.mock.timers.tick(20_999);
+  assert.deepEqual(closes, [], "a pong is a sign of life: the clock starts again");
+  const pings = ws.sent.length;
+  t.mock.timers.tick(1);
+  assert.equal(ws.sent.length, pings + 1, "2 × 10 s (+ 1 s for the last pong) after the last frame: one last ping");
+  t.mock.timers.tick(999);
+  assert.deepEqual(closes, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006], "no answer within 1 s: dead");
+  assert.equal(ws.closedWith, 4000, "the page closes it itself, and not as a leave (1000)");
+  ws.serverCloses(1006);
+  assert.deepEqual(closes, [1006], "its late close event is not reported again");
+});
+
+test("the ping interval is an option, and the dead-socket time follows it", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, pingMs: 500, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  t.mock.timers.tick(500);
+  assert.deepEqual(ws.sent, ["ping"]);
+  ws.serverSends('{"type":"unknown"}');
+  t.mock.timers.tick(1249);
+  assert.deepEqual(closes, [], "any message is a sign of life too");
+  t.mock.timers.tick(1);
+  assert.equal(ws.sent.at(-1), "ping", "1.25 s of silence: one last ping");
+  t.mock.timers.tick(499);
+  assert.deepEqual(closes, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006], "no answer within 0.5 s: dead");
+});
+
+test("a handshake that never completes is given up after 2 × the ping interval", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  t.mock.timers.tick(21_000);
+  t.mock.timers.tick(999);
+  assert.deepEqual(closes, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(closes, [1006]);
+});
+
+test("an answer to the last ping keeps the socket (the page's timers had jumped, not the server gone)", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  const ws = FakeWebSocket.made[0];
+  ws.serverOpens();
+  t.mock.timers.tick(21_000);
+  assert.equal(ws.sent.at(-1), "ping");
+  ws.serverSends("pong");
+  t.mock.timers.tick(20_000);
+  assert.deepEqual(closes, []);
+});
+
+test("a socket closed by the page is never declared dead later", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+  const closes = [];
+  const socket = new SignalSocket({ url, token: "t", handlers: {}, onClose: (code) => closes.push(code) }).open();
+  FakeWebSocket.made[0].serverOpens();
+  socket.close();
+  t.mock.timers.tick(60_000);
+  assert.deepEqual(closes, []);
+});
