@@ -160,21 +160,30 @@ pub fn expiry_ms(exp: u64) -> Option<u64> {
     exp.checked_mul(1000).filter(|ms| *ms <= MAX_DATE_MS)
 }
 
-/// Length of a [`user_tag`] in characters.
-pub const USER_TAG_CHARS: usize = 32;
+/// Length of a hashed [`user_tag`] in characters ('#' and 32 hex digits).
+pub const USER_TAG_CHARS: usize = 33;
 
-/// A fixed-length name for a user id where the runtime limits length (a hibernatable socket's
-/// tags are at most 256 bytes, and a valid id of 128 characters can be 512 bytes of UTF-8): the
-/// first 128 bits of its SHA-256, in lower-case hex.
-pub fn user_tag(user_id: &str) -> String {
+/// The longest id that is its own tag (a hibernatable socket's tags are at most 256 bytes, and a
+/// valid id of 128 characters can be 512 bytes of UTF-8).
+const RAW_TAG_MAX_BYTES: usize = 200;
+
+/// A name for a user id that fits the runtime's tag limit: the id itself when it is short and
+/// does not start with '#' (no work on the relay path: every signal looks its target up by tag),
+/// else '#' and the first 128 bits of its SHA-256 in lower-case hex. The two forms never meet, so
+/// no id can choose its way onto another's tag.
+pub fn user_tag(user_id: &str) -> std::borrow::Cow<'_, str> {
+    if user_id.len() <= RAW_TAG_MAX_BYTES && !user_id.starts_with('#') {
+        return std::borrow::Cow::Borrowed(user_id);
+    }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(user_id.as_bytes());
     let mut tag = String::with_capacity(USER_TAG_CHARS);
-    for byte in &digest[..USER_TAG_CHARS / 2] {
+    tag.push('#');
+    for byte in &digest[..(USER_TAG_CHARS - 1) / 2] {
         tag.push(char::from(HEX[usize::from(byte >> 4)]));
         tag.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
-    tag
+    std::borrow::Cow::Owned(tag)
 }
 
 #[cfg(test)]
@@ -210,16 +219,26 @@ mod tests {
         assert_eq!(expiry_ms(8_640_000_000_001), None);
     }
 
+    fn hex_sha256(text: &str) -> String {
+        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     #[test]
-    fn a_user_tag_has_a_fixed_length_whatever_the_id() {
+    fn a_user_tag_fits_the_runtime_whatever_the_id() {
         let cjk = "\u{4e2d}".repeat(MAX_USER_ID_CHARS);
-        for id in ["u1", "g_abc", cjk.as_str()] {
-            let tag = user_tag(id);
-            assert_eq!(tag.len(), USER_TAG_CHARS);
-            assert!(tag.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{tag}");
-        }
-        // SHA-256("abc") starts ba7816bf8f01cfea414140de5dae2223.
-        assert_eq!(user_tag("abc"), "ba7816bf8f01cfea414140de5dae2223");
+        let tag = user_tag(&cjk);
+        assert_eq!(tag.len(), USER_TAG_CHARS);
+        assert!(tag.starts_with('#') && tag[1..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        // Short ids are their own tag (no hash on the relay path)...
+        assert_eq!(user_tag("u1"), "u1");
+        assert_eq!(user_tag(&"a".repeat(RAW_TAG_MAX_BYTES)), "a".repeat(RAW_TAG_MAX_BYTES));
+        // ...and an id spelled like a hashed tag is hashed itself: it never lands on another's tag.
+        let long = "a".repeat(RAW_TAG_MAX_BYTES + 1);
+        let lookalike = user_tag(&long).into_owned();
+        assert_ne!(user_tag(&lookalike), lookalike.as_str());
+        assert_eq!(user_tag(&lookalike).len(), USER_TAG_CHARS);
+        // The hash is SHA-256's: SHA-256("#abc") starts with these 128 bits.
+        assert_eq!(user_tag("#abc"), format!("#{}", &hex_sha256("#abc")[..32]));
         assert_ne!(user_tag("u1"), user_tag("u2"));
     }
 
