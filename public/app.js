@@ -1,14 +1,20 @@
 // @ts-check
 /**
  * app.js — the page's start-up and wiring: the sign-in card, the signed-in app (session.js), the
- * lobby (lobby.js), the call (voice.js), the devices dialog (settings.js), and drawing it all
- * (render.js) when something changes. The buttons and shortcuts of the voice bar live here.
+ * lobby (lobby.js), the call (voice.js), the settings dialog (settings.js: devices,
+ * voice-settings.js: input mode and threshold), the push-to-talk key, each member's volume menu
+ * (member-menu.js), and drawing it all (render.js) when something changes. The buttons and
+ * shortcuts of the voice bar live here.
  */
 import { installVoiceDebug } from "./debug.js";
 import { Lobby } from "./lobby.js";
+import { MemberMenu } from "./member-menu.js";
+import { PreferenceStore } from "./preferences.js";
+import { installPushToTalkKey } from "./push-to-talk-key.js";
 import { Screen } from "./render.js";
 import { Session, Unauthorized, errorText, validName } from "./session.js";
 import { DeviceSettings } from "./settings.js";
+import { VoiceSettings } from "./voice-settings.js";
 import { announce, byId, fillAvatar } from "./view.js";
 import { VoiceRoom } from "./voice.js";
 
@@ -49,6 +55,16 @@ const state = {
 const session = new Session({ onSignedOut: () => signOut() });
 const screen = new Screen({ onChannelClick });
 const devices = new DeviceSettings({ room: () => state.room });
+/** Input mode, push-to-talk key, threshold, members' volumes: remembered in this browser. */
+const prefs = new PreferenceStore(localStorage);
+const voiceSettings = new VoiceSettings({ prefs, room: () => state.room, announcer: el.announcer });
+new MemberMenu({ prefs, room: () => state.room, selfId: () => state.user?.id ?? null, announcer: el.announcer });
+byId("devices-button").addEventListener("click", () => voiceSettings.opened());
+installPushToTalkKey({
+  key: () => prefs.value.pushToTalkKey,
+  active: () => prefs.value.inputMode === "push_to_talk" && !voiceSettings.binding,
+  press: (pressed) => state.room?.setPushToTalk(pressed),
+});
 const render = () => screen.render(state);
 installVoiceDebug(() => state.room);
 
@@ -180,7 +196,13 @@ function joinRoom(channelId, token) {
     speakerId: devices.speakerId,
     muted: state.muted,
     deafened: state.deafened,
+    inputMode: prefs.value.inputMode,
+    voiceThreshold: prefs.value.voiceThreshold,
   });
+  for (const [userId, { volume, muted }] of Object.entries(prefs.value.members)) {
+    room.setMemberVolume(userId, volume);
+    room.setMemberMuted(userId, muted);
+  }
   state.room = room;
   exposeRoom(room);
   const on = (/** @type {string} */ type, /** @type {() => void} */ fn) => room.addEventListener(type, () => {

@@ -13,6 +13,11 @@
  *       iceExpiresAt,                unix seconds when the TURN credentials expire (or null)
  *       iceRefreshAt,                Date.now() ms of the next credential refresh (or null)
  *       microphone,                  label of the microphone track in use (or null)
+ *       microphoneSettings,          the track's getSettings() (echoCancellation, noiseSuppression,
+ *                                    autoGainControl, deviceId, …) or null
+ *       inputMode,                   "voice_activity" | "push_to_talk"
+ *       voiceThreshold,              dBFS (voice activity sends only above it)
+ *       sending,                     whether our microphone is sent now (track.enabled)
  *       audioBlocked,                the browser refused to play without a click
  *       members: [{id, name, muted, deafened}],  in join order, us included
  *       speaking: [userId],
@@ -34,6 +39,10 @@
  *   window.__voiceDebug.restartIce(userId?)  → calls restartIce() on that member's peer
  *     connection (every one without an argument), as a network change would.
  *   window.__voiceDebug.leave()  → leaves the call (what the Leave button does, without a click).
+ *   window.__voiceDebug.levels()  → [{userId, received, played, volume, mutedForMe}] per remote
+ *     member with a Web Audio path (member-volume.js): `received` is the dBFS of the received
+ *     track, `played` the dBFS after this browser's volume (what the <audio> element plays);
+ *     -Infinity (as null in JSON) is digital silence.
  */
 import { selectedPair } from "./stats.js";
 
@@ -54,6 +63,10 @@ export function snapshot(room) {
     iceExpiresAt: room.iceExpiresAt,
     iceRefreshAt: room.iceRefreshAt,
     microphone: room.localStream?.getAudioTracks()[0]?.label ?? null,
+    microphoneSettings: room.localStream?.getAudioTracks()[0]?.getSettings() ?? null,
+    inputMode: room.inputMode,
+    voiceThreshold: room.voiceThreshold,
+    sending: room.sending,
     audioBlocked: room.audioBlocked,
     members: room.memberList().map(({ id, name, muted, deafened }) => ({ id, name, muted, deafened })),
     speaking: [...room.speaking],
@@ -108,6 +121,14 @@ export function installVoiceDebug(current) {
       }
     },
     leave: () => current()?.leave(),
+    levels: () => {
+      const out = current()?.audioOut;
+      if (!out) return [];
+      return [...out.outputs].filter(([, o]) => o.graph).map(([userId, o]) => {
+        const { volume, muted } = out.levelOf(userId);
+        return { userId, ...(/** @type {import("./member-volume.js").MemberGain} */ (o.graph)).levels(), volume, mutedForMe: muted };
+      });
+    },
   });
   Object.defineProperty(window, "__voiceDebug", { value: debug, configurable: true, writable: false });
 }

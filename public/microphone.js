@@ -1,8 +1,10 @@
 // @ts-check
 /**
- * microphone.js — the local microphone: capture (a chosen device, or the default one), mute as
- * `track.enabled` (the receivers follow within ~100 ms; replaceTrack(null) made their jitter
- * buffers grow), a device that goes away, and its level every `SAMPLE_MS` for voice activity.
+ * microphone.js — the local microphone: capture (a chosen device, or the default one), whether it
+ * is sent as `track.enabled` (mute, push-to-talk, the voice gate: the receivers follow within
+ * ~100 ms; replaceTrack(null) made their jitter buffers grow), a device that goes away, and its
+ * level every `SAMPLE_MS` — read from a clone of the track, so the level goes on while nothing is
+ * sent (the gate must hear you to open; "you are muted" must hear you talk).
  */
 import { VOICE_ACTIVITY } from "./voice-activity.js";
 
@@ -53,8 +55,12 @@ export class Microphone {
     this.options = options;
     /** @type {MediaStream | null} */
     this.stream = null;
-    this.muted = false;
-    /** @type {{source: MediaStreamAudioSourceNode, analyser: AnalyserNode, samples: Float32Array<ArrayBuffer>} | null} */
+    /** Whether the track is sent (false: muted, push-to-talk released, below the threshold). */
+    this.enabled = true;
+    /** The last level reading (RMS 0..1), for the settings dialog's meter. */
+    this.lastLevel = 0;
+    /** @type {{source: MediaStreamAudioSourceNode, analyser: AnalyserNode, samples: Float32Array<ArrayBuffer>,
+     *   clone: MediaStreamTrack | null} | null} */
     this.meter = null;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.timer = undefined;
@@ -105,7 +111,7 @@ export class Microphone {
   use(stream, context) {
     const old = this.stream;
     this.stream = stream;
-    this.setMuted(this.muted);
+    this.setEnabled(this.enabled);
     this.options.onOpened(this.track?.label ?? "");
     this.track?.addEventListener("ended", () => {
       if (this.stream === stream) this.options.onEnded();
@@ -114,10 +120,10 @@ export class Microphone {
     this.startMeter(stream, context);
   }
 
-  /** @param {boolean} muted */
-  setMuted(muted) {
-    this.muted = muted;
-    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = !muted;
+  /** @param {boolean} enabled */
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = enabled;
   }
 
   /**
@@ -126,13 +132,16 @@ export class Microphone {
    */
   startMeter(stream, context) {
     if (!context) return;
-    this.meter?.source.disconnect();
-    const source = context.createMediaStreamSource(stream);
+    this.stopMeter();
+    const track = stream.getAudioTracks()[0];
+    const clone = track ? track.clone() : null;
+    if (clone) clone.enabled = true;
+    const source = context.createMediaStreamSource(clone ? new MediaStream([clone]) : stream);
     const analyser = context.createAnalyser();
     // ~43 ms of sound per reading at 48 kHz: nearly the whole time between two readings.
     analyser.fftSize = 2048;
     source.connect(analyser);
-    this.meter = { source, analyser, samples: new Float32Array(analyser.fftSize) };
+    this.meter = { source, analyser, samples: new Float32Array(analyser.fftSize), clone };
     if (this.timer === undefined) this.timer = setInterval(() => this.sample(), VOICE_ACTIVITY.SAMPLE_MS);
   }
 
@@ -140,7 +149,14 @@ export class Microphone {
     const meter = this.meter;
     if (!meter) return;
     meter.analyser.getFloatTimeDomainData(meter.samples);
-    this.options.onLevel(rms(meter.samples), performance.now());
+    this.lastLevel = rms(meter.samples);
+    this.options.onLevel(this.lastLevel, performance.now());
+  }
+
+  stopMeter() {
+    this.meter?.source.disconnect();
+    this.meter?.clone?.stop();
+    this.meter = null;
   }
 
   /** Releases the device and the meter. */
@@ -149,7 +165,6 @@ export class Microphone {
     this.timer = undefined;
     if (this.stream) stopStream(this.stream);
     this.stream = null;
-    this.meter?.source.disconnect();
-    this.meter = null;
+    this.stopMeter();
   }
 }
