@@ -43,6 +43,8 @@
  *     member with a Web Audio path (member-volume.js): `received` is the dBFS of the received
  *     track, `played` the dBFS after this browser's volume (what the <audio> element plays);
  *     -Infinity (as null in JSON) is digital silence.
+ *   window.__voiceDebug.cues()  → the sound cues the page played ("join", "leave", "mute",
+ *     "unmute", "disconnect"), oldest first (at most 50).
  */
 import { selectedPair } from "./stats.js";
 
@@ -105,8 +107,9 @@ async function stats(room) {
 /**
  * Installs `window.__voiceDebug` (see above) for whichever call `current` returns.
  * @param {() => VoiceRoom | null} current
+ * @param {() => string[]} [cues]  the sound cues played (sounds.js)
  */
-export function installVoiceDebug(current) {
+export function installVoiceDebug(current, cues = () => []) {
   const debug = Object.assign(() => {
     const room = current();
     return room ? snapshot(room) : null;
@@ -121,6 +124,7 @@ export function installVoiceDebug(current) {
       }
     },
     leave: () => current()?.leave(),
+    cues: () => [...cues()],
     levels: () => {
       const out = current()?.audioOut;
       if (!out) return [];

@@ -8,6 +8,9 @@
  */
 import { VOICE_ACTIVITY } from "./voice-activity.js";
 
+/** The processing switches (getUserMedia constraints) the settings dialog offers. */
+const PROCESSING = /** @type {const} */ (["echoCancellation", "noiseSuppression", "autoGainControl"]);
+
 /** @param {MediaStream} stream */
 export function stopStream(stream) {
   for (const track of stream.getTracks()) track.stop();
@@ -77,10 +80,23 @@ export class Microphone {
       return Promise.reject(new DOMException("no navigator.mediaDevices: the page needs HTTPS (or localhost)",
         "SecurityError"));
     }
+    /** @type {MediaTrackConstraints} */
     const audio = { ...this.options.constraints };
     // `exact`: Chromium does not honour an `ideal` deviceId next to the processing constraints.
     if (deviceId) audio.deviceId = { exact: deviceId };
-    return media.getUserMedia({ audio, video: false });
+    // Processing switches as `exact` too: while the device is open with other processing,
+    // Chromium hands back a track of that same source for a plain value (measured in 156).
+    /** @type {MediaTrackConstraints} */
+    const exact = { ...audio };
+    for (const name of PROCESSING) {
+      const on = audio[name];
+      if (typeof on === "boolean") exact[name] = { exact: on };
+    }
+    return media.getUserMedia({ audio: exact, video: false }).catch((err) => {
+      // A browser that cannot switch one of them off: take what it has.
+      if (err?.name !== "OverconstrainedError" || !PROCESSING.includes(err.constraint)) throw err;
+      return media.getUserMedia({ audio, video: false });
+    });
   }
 
   /**
@@ -118,6 +134,24 @@ export class Microphone {
     });
     if (old && old !== stream) stopStream(old);
     this.startMeter(stream, context);
+  }
+
+  /**
+   * Switches the processing on the track in use and for every later `open`. Resolves whether the
+   * track now reports it (getSettings); false when the browser could not change it live.
+   * @param {{echoCancellation?: boolean, noiseSuppression?: boolean, autoGainControl?: boolean}} processing
+   */
+  async applyProcessing(processing) {
+    this.options.constraints = { ...this.options.constraints, ...processing };
+    const track = this.track;
+    if (!track) return true;
+    try {
+      await track.applyConstraints({ ...this.options.constraints });
+    } catch (err) {
+      console.warn("[voice] the microphone did not take the new processing:", err);
+    }
+    const settings = /** @type {Record<string, unknown>} */ (track.getSettings());
+    return Object.entries(processing).every(([name, on]) => settings[name] === undefined || settings[name] === on);
   }
 
   /** @param {boolean} enabled */

@@ -1,11 +1,13 @@
 // @ts-check
 /**
  * voice-settings.js — the "Voice" part of the settings dialog: the input mode (voice activity or
- * push-to-talk), the push-to-talk key (rebindable: press the button, then the key), and the
- * voice threshold as a slider drawn on a live level meter of the microphone. Remembered in this
- * browser (preferences.js) and applied to the call at once.
+ * push-to-talk), the push-to-talk key (rebindable: press the button, then the key), the voice
+ * threshold as a slider drawn on a live level meter of the microphone, the microphone test
+ * ("hear yourself", mic-test.js), the processing switches and the sound cues switch. Remembered
+ * in this browser (preferences.js) and applied to the call at once.
  */
 import { GATE, toDbfs } from "./gate.js";
+import { MicTest } from "./mic-test.js";
 import { RESERVED_KEYS, keyName } from "./push-to-talk-key.js";
 import { announce, byId } from "./view.js";
 
@@ -20,7 +22,8 @@ export function meterPercent(/** @type {number} */ dbfs) {
 
 export class VoiceSettings {
   /**
-   * @param {{prefs: PreferenceStore, room: () => VoiceRoom | null, announcer: HTMLElement}} options
+   * @param {{prefs: PreferenceStore, room: () => VoiceRoom | null, announcer: HTMLElement,
+   *   devices: {microphoneId: string | null, speakerId: string | null}}} options
    */
   constructor(options) {
     this.options = options;
@@ -28,6 +31,7 @@ export class VoiceSettings {
     this.binding = false;
     /** @type {number | undefined} */
     this.frame = undefined;
+    this.micTest = new MicTest();
     this.el = {
       dialog: /** @type {HTMLDialogElement} */ (byId("devices-dialog")),
       modes: /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="input-mode"]')),
@@ -38,6 +42,13 @@ export class VoiceSettings {
       thresholdText: byId("threshold-text"),
       meterFill: byId("meter-fill"),
       meterMark: byId("meter-mark"),
+      hearYourself: /** @type {HTMLButtonElement} */ (byId("hear-yourself")),
+      sounds: /** @type {HTMLInputElement} */ (byId("sound-cues")),
+      processing: {
+        noiseSuppression: /** @type {HTMLInputElement} */ (byId("noise-suppression")),
+        echoCancellation: /** @type {HTMLInputElement} */ (byId("echo-cancellation")),
+        autoGainControl: /** @type {HTMLInputElement} */ (byId("auto-gain")),
+      },
     };
     this.listen();
     this.show();
@@ -83,7 +94,38 @@ export class VoiceSettings {
       announce(this.options.announcer, `Push-to-talk key: ${keyName(event.code)}`);
     });
     el.pttKey.addEventListener("blur", () => { if (this.binding) this.stopBinding(); });
+    for (const [name, box] of Object.entries(el.processing)) {
+      box.addEventListener("change", async () => {
+        const processing = { ...this.prefs.processing, [name]: box.checked };
+        this.options.prefs.update((p) => ({ ...p, processing }));
+        this.micTest.stop();
+        this.show();
+        await this.options.room()?.setAudioProcessing(processing)
+          .catch((/** @type {unknown} */ err) => console.warn("[app] the processing switch failed:", err));
+      });
+    }
+    el.sounds.addEventListener("change", () => {
+      this.options.prefs.update((p) => ({ ...p, sounds: el.sounds.checked }));
+    });
+    el.hearYourself.addEventListener("click", async () => {
+      if (this.micTest.running) {
+        this.micTest.stop();
+        this.show();
+        return;
+      }
+      el.hearYourself.setAttribute("aria-pressed", "true");
+      el.hearYourself.textContent = "Stop hearing yourself";
+      try {
+        await this.micTest.start({ stream: this.options.room()?.localStream ?? null, deviceId: this.options.devices.microphoneId,
+          speakerId: this.options.devices.speakerId, constraints: this.prefs.processing });
+      } catch (err) {
+        console.warn("[app] the microphone test could not open the microphone:", err);
+        this.micTest.stop();
+        this.show();
+      }
+    });
     el.dialog.addEventListener("close", () => {
+      this.micTest.stop();
       this.stopBinding();
       if (this.frame !== undefined) cancelAnimationFrame(this.frame);
       this.frame = undefined;
@@ -111,6 +153,11 @@ export class VoiceSettings {
     el.thresholdText.textContent = text;
     el.threshold.setAttribute("aria-valuetext", text);
     el.meterMark.style.left = `${meterPercent(p.voiceThreshold)}%`;
+    el.meterMark.hidden = p.inputMode !== "voice_activity";
+    for (const [name, box] of Object.entries(el.processing)) box.checked = p.processing[/** @type {"noiseSuppression"} */ (name)];
+    el.sounds.checked = p.sounds;
+    el.hearYourself.setAttribute("aria-pressed", String(this.micTest.running));
+    el.hearYourself.textContent = this.micTest.running ? "Stop hearing yourself" : "Hear yourself";
   }
 
   /** The dialog opened: draw the meter until it closes. */
@@ -118,7 +165,7 @@ export class VoiceSettings {
     this.show();
     const tick = () => {
       const room = this.options.room();
-      const dbfs = room ? toDbfs(room.inputLevel) : -Infinity;
+      const dbfs = toDbfs(this.micTest.level() ?? room?.inputLevel ?? 0);
       this.el.meterFill.style.width = `${meterPercent(dbfs)}%`;
       this.el.meterFill.classList.toggle("is-open", dbfs >= this.prefs.voiceThreshold);
       this.frame = requestAnimationFrame(tick);

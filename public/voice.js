@@ -26,7 +26,7 @@ import { CloseCode, socketUrl } from "./protocol.js";
 import { DEFAULT_GRACE_SECS, resumeUrl } from "./resume.js";
 import { roomHandlers, socketClosed } from "./room-messages.js";
 import { SignalSocket } from "./socket.js";
-import { Speakers } from "./voice-activity.js";
+import { MutedTalk, Speakers } from "./voice-activity.js";
 import { initialVoiceState, withDeafened, withMuted } from "./voice-state.js";
 
 export { DEFAULT_GRACE_SECS, RESUME_BACKOFF, closeEndsCall } from "./resume.js";
@@ -89,6 +89,7 @@ export { selectedPair } from "./stats.js";
  * - `microphone` detail `{label}` — the microphone is open (at join, or another one was chosen);
  * - `audio`    detail `{blocked}` — the browser refused to play remote audio without a click;
  * - `ice`      detail `{iceServers, expiresAt}` — fresh ICE servers were applied;
+ * - `talking_while_muted` detail `{talking}` — we talk while muted (and not deafened), or stopped;
  * - `closed`   detail `{code, reason, resuming}` — the signalling socket closed; `resuming` (v1.1):
  *              the room tries to take its place back (the call is not over).
  */
@@ -177,6 +178,7 @@ export class VoiceRoom extends EventTarget {
         this.input.level(level, now);
         // The ring follows what is sent: no ring while the key is up or below the threshold.
         this.speakers.level(level, now, !this.input.sending, this.userId);
+        this.mutedTalk.level(level, now, this.muted && !this.deafened);
       },
       onOpened: (label) => this.emit("microphone", { label }),
       onEnded: () => {
@@ -186,6 +188,7 @@ export class VoiceRoom extends EventTarget {
       },
     });
     this.microphone.enabled = this.input.sending;
+    this.mutedTalk = new MutedTalk((talking) => this.emit("talking_while_muted", { talking }));
     /** @type {Mesh} */
     this.mesh = new Mesh({
       selfId: () => this.userId ?? "",
@@ -302,6 +305,17 @@ export class VoiceRoom extends EventTarget {
   /** Mutes a member for this browser only (the others still hear them). */
   setMemberMuted(/** @type {string} */ userId, /** @type {boolean} */ muted) {
     this.audioOut.setMemberMuted(userId, muted);
+  }
+
+  /**
+   * Noise suppression, echo cancellation and automatic gain, applied to the microphone in use
+   * (applyConstraints; a browser that does not change them live gets the microphone reopened with
+   * them, swapped in without renegotiating) and to every microphone opened later.
+   * @param {{echoCancellation?: boolean, noiseSuppression?: boolean, autoGainControl?: boolean}} processing
+   */
+  async setAudioProcessing(processing) {
+    if (await this.microphone.applyProcessing(processing)) return;
+    await this.setMicrophone(this.microphoneId);
   }
 
   get inputMode() { return this.input.mode; }

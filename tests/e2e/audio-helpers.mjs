@@ -1,7 +1,8 @@
 // Audio measured, not the UI: a known signal as the fake microphone (a tone gliding 300–1300 Hz,
 // which Chromium's noise suppression lets through, unlike a steady tone), and the levels a page
 // reads on its own Web Audio path (window.__voiceDebug.levels(): what arrives from each member,
-// and what is played after this browser's volume), sampled inside the page every 10 ms.
+// and what is played after this browser's volume), sampled inside the page every 10 ms; and
+// opening the settings dialog where these controls live.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -104,4 +105,12 @@ export async function waitForSteady(page, which, test, what, forMs = 500, timeou
     if (now > deadline) throw new Error(`${what}: never steady for ${forMs} ms; last ${JSON.stringify(window[which].slice(-20))}`);
     await sleep(50);
   }
+}
+
+/** Opens the settings dialog ("Audio devices"). @param {import("playwright-core").Page} page */
+export async function openSettings(page) {
+  await page.getByRole("button", { name: "Audio devices" }).click();
+  const dialog = page.getByRole("dialog", { name: "Audio devices" });
+  await dialog.waitFor();
+  return dialog;
 }
