@@ -112,3 +112,14 @@ test("thresholds and modes from outside are checked", () => {
   ptt.set(false);
   assert.equal(ptt.talking, false, "a release without a press is nothing");
 });
+
+test("the push-to-talk key reads as people know it, and keys that press buttons cannot be bound", async () => {
+  const { RESERVED_KEYS, keyName } = await import("../../public/push-to-talk-key.js");
+  assert.equal(keyName(PUSH_TO_TALK.DEFAULT_KEY), "`");
+  assert.equal(keyName("KeyV"), "V");
+  assert.equal(keyName("Digit4"), "4");
+  assert.equal(keyName("F13"), "F13");
+  assert.equal(keyName("ControlRight"), "Control Right");
+  for (const key of ["Tab", "Enter", "Space", "Escape"]) assert.ok(RESERVED_KEYS.has(key), key);
+  assert.ok(!RESERVED_KEYS.has(PUSH_TO_TALK.DEFAULT_KEY));
+});
