@@ -91,11 +91,35 @@ test("sound cues for join, leave, mute and unmute (switchable); 'You are muted' 
 
     const dialog = await openSettings(alice.page);
     await dialog.getByRole("checkbox", { name: "Join, leave and mute sounds" }).uncheck();
-    // The microphone test plays the microphone back (and can be stopped).
+    // The microphone test plays the microphone back (and can be stopped): the level of what the
+    // element it starts plays (caught by wrapping play(), then read with an AnalyserNode).
+    await alice.page.evaluate(() => {
+      const play = HTMLMediaElement.prototype.play;
+      HTMLMediaElement.prototype.play = function caught() {
+        if (this.srcObject instanceof MediaStream && !this.dataset.voicePeer) window.__played = this.srcObject;
+        return play.call(this);
+      };
+    });
     const test = dialog.getByRole("button", { name: "Hear yourself" });
     await test.click();
     await dialog.getByRole("button", { name: "Stop hearing yourself" }).waitFor();
     assert.equal(await dialog.getByRole("button", { name: "Stop hearing yourself" }).getAttribute("aria-pressed"), "true");
+    const played = await alice.page.evaluate(async () => {
+      const context = new AudioContext();
+      const analyser = context.createAnalyser();
+      context.createMediaStreamSource(window.__played).connect(analyser);
+      const samples = new Float32Array(analyser.fftSize);
+      let loudest = -Infinity;
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        analyser.getFloatTimeDomainData(samples);
+        const rms = Math.sqrt(samples.reduce((t, v) => t + v * v, 0) / samples.length);
+        loudest = Math.max(loudest, 20 * Math.log10(rms || 1e-12));
+      }
+      await context.close();
+      return loudest;
+    });
+    assert.ok(played > AUDIBLE, `hear yourself plays the microphone (${played.toFixed(1)} dBFS)`);
     await alice.page.keyboard.press("Escape");
     await alice.page.getByRole("button", { name: "Mute", exact: true }).click();
     await sleep(300);
