@@ -1,14 +1,21 @@
 // @ts-check
 /**
  * app.js — the page's start-up and wiring: the sign-in card, the signed-in app (session.js), the
- * lobby (lobby.js), the call (voice.js), the devices dialog (settings.js), and drawing it all
- * (render.js) when something changes. The buttons and shortcuts of the voice bar live here.
+ * lobby (lobby.js), the call (voice.js), the settings dialog (settings.js: devices,
+ * voice-settings.js: input mode and threshold), the push-to-talk key, each member's volume menu
+ * (member-menu.js), and drawing it all (render.js) when something changes. The buttons and
+ * shortcuts of the voice bar live here.
  */
 import { installVoiceDebug } from "./debug.js";
 import { Lobby } from "./lobby.js";
+import { MemberMenu } from "./member-menu.js";
+import { PreferenceStore } from "./preferences.js";
+import { installPushToTalkKey } from "./push-to-talk-key.js";
 import { Screen } from "./render.js";
 import { Session, Unauthorized, errorText, validName } from "./session.js";
 import { DeviceSettings } from "./settings.js";
+import { Sounds } from "./sounds.js";
+import { VoiceSettings } from "./voice-settings.js";
 import { announce, byId, fillAvatar } from "./view.js";
 import { VoiceRoom } from "./voice.js";
 
@@ -32,6 +39,7 @@ const el = {
   signoutButton: byId("signout-button"),
   stageNoticeRetry: /** @type {HTMLButtonElement} */ (byId("stage-notice-retry")),
   announcer: byId("announcer"),
+  mutedHint: byId("muted-hint"),
 };
 
 /** @type {import("./render.js").PageState & {lastSessionId: string | null, muted: boolean, deafened: boolean}} */
@@ -49,8 +57,19 @@ const state = {
 const session = new Session({ onSignedOut: () => signOut() });
 const screen = new Screen({ onChannelClick });
 const devices = new DeviceSettings({ room: () => state.room });
+/** Input mode, push-to-talk key, threshold, members' volumes: remembered in this browser. */
+const prefs = new PreferenceStore(localStorage);
+const voiceSettings = new VoiceSettings({ prefs, room: () => state.room, announcer: el.announcer, devices });
+const sounds = new Sounds({ enabled: () => prefs.value.sounds });
+new MemberMenu({ prefs, room: () => state.room, selfId: () => state.user?.id ?? null, announcer: el.announcer });
+byId("devices-button").addEventListener("click", () => voiceSettings.opened());
+installPushToTalkKey({
+  key: () => prefs.value.pushToTalkKey,
+  active: () => prefs.value.inputMode === "push_to_talk" && !voiceSettings.binding,
+  press: (pressed) => state.room?.setPushToTalk(pressed),
+});
 const render = () => screen.render(state);
-installVoiceDebug(() => state.room);
+installVoiceDebug(() => state.room, () => sounds.played);
 
 /* ---- signing in and out ------------------------------------------------------------------- */
 
@@ -180,16 +199,37 @@ function joinRoom(channelId, token) {
     speakerId: devices.speakerId,
     muted: state.muted,
     deafened: state.deafened,
+    inputMode: prefs.value.inputMode,
+    voiceThreshold: prefs.value.voiceThreshold,
+    audioConstraints: { ...prefs.value.processing },
   });
+  for (const [userId, { volume, muted }] of Object.entries(prefs.value.members)) {
+    room.setMemberVolume(userId, volume);
+    room.setMemberMuted(userId, muted);
+  }
   state.room = room;
   exposeRoom(room);
   const on = (/** @type {string} */ type, /** @type {() => void} */ fn) => room.addEventListener(type, () => {
     if (room === state.room) fn();
   });
+  let wasStatus = room.status;
   on("status", () => {
     if (room.status === "disconnected" && room.reason === "refused") checkToken();
+    if (room.status === "connected" && wasStatus === "connecting" && !room.reconnecting) sounds.play("join");
+    if (room.status === "disconnected" && wasStatus !== "disconnected") sounds.play("disconnect");
+    wasStatus = room.status;
     render();
   });
+  /** Who else is in the call, for the join and leave cues. */
+  let others = /** @type {Set<string> | null} */ (null);
+  on("members", () => {
+    if (!room.inCall) return;
+    const now = new Set(room.memberList().map((m) => m.id).filter((id) => id !== room.userId));
+    if (others && [...now].some((id) => !others?.has(id))) sounds.play("join");
+    else if (others && [...others].some((id) => !now.has(id))) sounds.play("leave");
+    others = now;
+  });
+  on("talking_while_muted", () => { el.mutedHint.hidden = !room.mutedTalk.talking; });
   on("joined", () => { if (room.sessionId) state.lastSessionId = room.sessionId; });
   on("members", () => { screen.channels(state); screen.stage(state); });
   on("peer", () => { screen.channels(state); screen.voiceBar(state); screen.stage(state); });
@@ -207,6 +247,7 @@ function leaveRoom() {
   if (!room) return;
   state.room = null;
   exposeRoom(null);
+  el.mutedHint.hidden = true;
   room.leave();
   render();
 }
@@ -226,6 +267,7 @@ function toggleMute() {
   const room = state.room;
   if (!room) return;
   room.setMuted(!room.muted);
+  sounds.play(room.muted ? "mute" : "unmute");
   afterVoiceStateChange(room);
   announce(el.announcer, room.muted ? "Microphone muted" : "Microphone on");
 }
@@ -241,6 +283,7 @@ function toggleDeafen() {
 
 /** @param {VoiceRoom} room */
 function afterVoiceStateChange(room) {
+  if (!room.muted) el.mutedHint.hidden = true;
   state.muted = room.muted;
   state.deafened = room.deafened;
   screen.voiceBar(state);

@@ -3,16 +3,20 @@
  * audio-out.js — what the page plays: one <audio> element per remote member, created and started
  * inside the join click (browsers that allow playback per element, Safari, then let them play the
  * streams that arrive later), the chosen output device (setSinkId), deafen, a browser that still
- * blocks autoplay (`blocked`, cleared by `resume()` from a click), and the page's AudioContext.
+ * blocks autoplay (`blocked`, cleared by `resume()` from a click), the page's AudioContext, and
+ * each member's volume and "mute for me" (member-volume.js: through Web Audio, up to 200 %).
  */
+import { MemberGain, validGain } from "./member-volume.js";
 
 /**
  * One remote member's sound.
  * @typedef {Object} MemberOutput
  * @property {HTMLAudioElement} element
- * @property {number} volume  0..2, this browser only. Up to 1 it is the element's volume; above 1
- *   needs a GainNode (Web Audio), which is where per-member volume goes next.
+ * @property {MemberGain | null} graph  null without Web Audio: then the element's volume (≤ 100 %)
  */
+
+/** A member's volume and "mute for me" in this browser (kept for members not connected yet). */
+/** @typedef {{volume: number, muted: boolean}} MemberLevel */
 
 /**
  * @typedef {Object} AudioOutOptions
@@ -31,6 +35,8 @@ export class AudioOut {
     this.pool = [];
     /** @type {Map<string, MemberOutput>} */
     this.outputs = new Map();
+    /** @type {Map<string, MemberLevel>} */
+    this.levels = new Map();
     this.deafened = false;
     /** The browser refused to start remote audio without a click (see `resume`). */
     this.blocked = false;
@@ -85,12 +91,22 @@ export class AudioOut {
     if (!output) {
       const element = this.pool.shift() ?? this.newElement();
       element.dataset.voicePeer = userId;
-      output = { element, volume: 1 };
+      output = { element, graph: null };
       this.outputs.set(userId, output);
     }
     const audio = output.element;
     audio.muted = this.deafened;
-    audio.srcObject = stream;
+    output.graph?.close();
+    output.graph = null;
+    if (this.context) {
+      try {
+        output.graph = new MemberGain(this.context, stream);
+      } catch (err) {
+        console.warn(`[voice] no Web Audio for ${userId}'s volume; playing it directly:`, err);
+      }
+    }
+    audio.srcObject = output.graph ? output.graph.stream : stream;
+    this.applyLevel(userId);
     this.applySink(audio);
     this.play(audio, userId);
   }
@@ -100,6 +116,7 @@ export class AudioOut {
     const output = this.outputs.get(userId);
     if (!output) return;
     this.outputs.delete(userId);
+    output.graph?.close();
     const audio = output.element;
     audio.srcObject = new MediaStream();
     delete audio.dataset.voicePeer;
@@ -108,16 +125,38 @@ export class AudioOut {
     else this.pool.push(audio);
   }
 
+  /** @param {string} userId @returns {MemberLevel} */
+  levelOf(userId) {
+    return this.levels.get(userId) ?? { volume: 1, muted: false };
+  }
+
   /**
-   * This browser only, 0..2 (see MemberOutput).
+   * This browser only, 0..2 (see MemberOutput); kept for a member who connects later.
    * @param {string} userId
    * @param {number} volume
    */
   setVolume(userId, volume) {
+    this.levels.set(userId, { ...this.levelOf(userId), volume: validGain(volume) });
+    this.applyLevel(userId);
+  }
+
+  /**
+   * Silent for this browser only.
+   * @param {string} userId
+   * @param {boolean} muted
+   */
+  setMemberMuted(userId, muted) {
+    this.levels.set(userId, { ...this.levelOf(userId), muted: !!muted });
+    this.applyLevel(userId);
+  }
+
+  /** @param {string} userId */
+  applyLevel(userId) {
     const output = this.outputs.get(userId);
     if (!output) return;
-    output.volume = Math.min(Math.max(volume, 0), 2);
-    output.element.volume = Math.min(output.volume, 1);
+    const { volume, muted } = this.levelOf(userId);
+    if (output.graph) output.graph.set(volume, muted);
+    else output.element.volume = muted ? 0 : Math.min(volume, 1);
   }
 
   /** @param {boolean} deafened */

@@ -13,6 +13,11 @@
  *       iceExpiresAt,                unix seconds when the TURN credentials expire (or null)
  *       iceRefreshAt,                Date.now() ms of the next credential refresh (or null)
  *       microphone,                  label of the microphone track in use (or null)
+ *       microphoneSettings,          the track's getSettings() (echoCancellation, noiseSuppression,
+ *                                    autoGainControl, deviceId, …) or null
+ *       inputMode,                   "voice_activity" | "push_to_talk"
+ *       voiceThreshold,              dBFS (voice activity sends only above it)
+ *       sending,                     whether our microphone is sent now (track.enabled)
  *       audioBlocked,                the browser refused to play without a click
  *       members: [{id, name, muted, deafened}],  in join order, us included
  *       speaking: [userId],
@@ -34,6 +39,12 @@
  *   window.__voiceDebug.restartIce(userId?)  → calls restartIce() on that member's peer
  *     connection (every one without an argument), as a network change would.
  *   window.__voiceDebug.leave()  → leaves the call (what the Leave button does, without a click).
+ *   window.__voiceDebug.levels()  → [{userId, received, played, volume, mutedForMe}] per remote
+ *     member with a Web Audio path (member-volume.js): `received` is the dBFS of the received
+ *     track, `played` the dBFS after this browser's volume (what the <audio> element plays);
+ *     -Infinity (as null in JSON) is digital silence.
+ *   window.__voiceDebug.cues()  → the sound cues the page played ("join", "leave", "mute",
+ *     "unmute", "disconnect"), oldest first (at most 50).
  */
 import { selectedPair } from "./stats.js";
 
@@ -54,6 +65,10 @@ export function snapshot(room) {
     iceExpiresAt: room.iceExpiresAt,
     iceRefreshAt: room.iceRefreshAt,
     microphone: room.localStream?.getAudioTracks()[0]?.label ?? null,
+    microphoneSettings: room.localStream?.getAudioTracks()[0]?.getSettings() ?? null,
+    inputMode: room.inputMode,
+    voiceThreshold: room.voiceThreshold,
+    sending: room.sending,
     audioBlocked: room.audioBlocked,
     members: room.memberList().map(({ id, name, muted, deafened }) => ({ id, name, muted, deafened })),
     speaking: [...room.speaking],
@@ -92,8 +107,9 @@ async function stats(room) {
 /**
  * Installs `window.__voiceDebug` (see above) for whichever call `current` returns.
  * @param {() => VoiceRoom | null} current
+ * @param {() => string[]} [cues]  the sound cues played (sounds.js)
  */
-export function installVoiceDebug(current) {
+export function installVoiceDebug(current, cues = () => []) {
   const debug = Object.assign(() => {
     const room = current();
     return room ? snapshot(room) : null;
@@ -108,6 +124,15 @@ export function installVoiceDebug(current) {
       }
     },
     leave: () => current()?.leave(),
+    cues: () => [...cues()],
+    levels: () => {
+      const out = current()?.audioOut;
+      if (!out) return [];
+      return [...out.outputs].filter(([, o]) => o.graph).map(([userId, o]) => {
+        const { volume, muted } = out.levelOf(userId);
+        return { userId, ...(/** @type {import("./member-volume.js").MemberGain} */ (o.graph)).levels(), volume, mutedForMe: muted };
+      });
+    },
   });
   Object.defineProperty(window, "__voiceDebug", { value: debug, configurable: true, writable: false });
 }

@@ -1,10 +1,15 @@
 // @ts-check
 /**
- * microphone.js — the local microphone: capture (a chosen device, or the default one), mute as
- * `track.enabled` (the receivers follow within ~100 ms; replaceTrack(null) made their jitter
- * buffers grow), a device that goes away, and its level every `SAMPLE_MS` for voice activity.
+ * microphone.js — the local microphone: capture (a chosen device, or the default one), whether it
+ * is sent as `track.enabled` (mute, push-to-talk, the voice gate: the receivers follow within
+ * ~100 ms; replaceTrack(null) made their jitter buffers grow), a device that goes away, and its
+ * level every `SAMPLE_MS` — read from a clone of the track, so the level goes on while nothing is
+ * sent (the gate must hear you to open; "you are muted" must hear you talk).
  */
 import { VOICE_ACTIVITY } from "./voice-activity.js";
+
+/** The processing switches (getUserMedia constraints) the settings dialog offers. */
+const PROCESSING = /** @type {const} */ (["echoCancellation", "noiseSuppression", "autoGainControl"]);
 
 /** @param {MediaStream} stream */
 export function stopStream(stream) {
@@ -53,8 +58,12 @@ export class Microphone {
     this.options = options;
     /** @type {MediaStream | null} */
     this.stream = null;
-    this.muted = false;
-    /** @type {{source: MediaStreamAudioSourceNode, analyser: AnalyserNode, samples: Float32Array<ArrayBuffer>} | null} */
+    /** Whether the track is sent (false: muted, push-to-talk released, below the threshold). */
+    this.enabled = true;
+    /** The last level reading (RMS 0..1), for the settings dialog's meter. */
+    this.lastLevel = 0;
+    /** @type {{source: MediaStreamAudioSourceNode, analyser: AnalyserNode, samples: Float32Array<ArrayBuffer>,
+     *   clone: MediaStreamTrack | null} | null} */
     this.meter = null;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.timer = undefined;
@@ -71,10 +80,23 @@ export class Microphone {
       return Promise.reject(new DOMException("no navigator.mediaDevices: the page needs HTTPS (or localhost)",
         "SecurityError"));
     }
+    /** @type {MediaTrackConstraints} */
     const audio = { ...this.options.constraints };
     // `exact`: Chromium does not honour an `ideal` deviceId next to the processing constraints.
     if (deviceId) audio.deviceId = { exact: deviceId };
-    return media.getUserMedia({ audio, video: false });
+    // Processing switches as `exact` too: while the device is open with other processing,
+    // Chromium hands back a track of that same source for a plain value (measured in 156).
+    /** @type {MediaTrackConstraints} */
+    const exact = { ...audio };
+    for (const name of PROCESSING) {
+      const on = audio[name];
+      if (typeof on === "boolean") exact[name] = { exact: on };
+    }
+    return media.getUserMedia({ audio: exact, video: false }).catch((err) => {
+      // A browser that cannot switch one of them off: take what it has.
+      if (err?.name !== "OverconstrainedError" || !PROCESSING.includes(err.constraint)) throw err;
+      return media.getUserMedia({ audio, video: false });
+    });
   }
 
   /**
@@ -105,7 +127,7 @@ export class Microphone {
   use(stream, context) {
     const old = this.stream;
     this.stream = stream;
-    this.setMuted(this.muted);
+    this.setEnabled(this.enabled);
     this.options.onOpened(this.track?.label ?? "");
     this.track?.addEventListener("ended", () => {
       if (this.stream === stream) this.options.onEnded();
@@ -114,10 +136,28 @@ export class Microphone {
     this.startMeter(stream, context);
   }
 
-  /** @param {boolean} muted */
-  setMuted(muted) {
-    this.muted = muted;
-    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = !muted;
+  /**
+   * Switches the processing on the track in use and for every later `open`. Resolves whether the
+   * track now reports it (getSettings); false when the browser could not change it live.
+   * @param {{echoCancellation?: boolean, noiseSuppression?: boolean, autoGainControl?: boolean}} processing
+   */
+  async applyProcessing(processing) {
+    this.options.constraints = { ...this.options.constraints, ...processing };
+    const track = this.track;
+    if (!track) return true;
+    try {
+      await track.applyConstraints({ ...this.options.constraints });
+    } catch (err) {
+      console.warn("[voice] the microphone did not take the new processing:", err);
+    }
+    const settings = /** @type {Record<string, unknown>} */ (track.getSettings());
+    return Object.entries(processing).every(([name, on]) => settings[name] === undefined || settings[name] === on);
+  }
+
+  /** @param {boolean} enabled */
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = enabled;
   }
 
   /**
@@ -126,13 +166,16 @@ export class Microphone {
    */
   startMeter(stream, context) {
     if (!context) return;
-    this.meter?.source.disconnect();
-    const source = context.createMediaStreamSource(stream);
+    this.stopMeter();
+    const track = stream.getAudioTracks()[0];
+    const clone = track ? track.clone() : null;
+    if (clone) clone.enabled = true;
+    const source = context.createMediaStreamSource(clone ? new MediaStream([clone]) : stream);
     const analyser = context.createAnalyser();
     // ~43 ms of sound per reading at 48 kHz: nearly the whole time between two readings.
     analyser.fftSize = 2048;
     source.connect(analyser);
-    this.meter = { source, analyser, samples: new Float32Array(analyser.fftSize) };
+    this.meter = { source, analyser, samples: new Float32Array(analyser.fftSize), clone };
     if (this.timer === undefined) this.timer = setInterval(() => this.sample(), VOICE_ACTIVITY.SAMPLE_MS);
   }
 
@@ -140,7 +183,14 @@ export class Microphone {
     const meter = this.meter;
     if (!meter) return;
     meter.analyser.getFloatTimeDomainData(meter.samples);
-    this.options.onLevel(rms(meter.samples), performance.now());
+    this.lastLevel = rms(meter.samples);
+    this.options.onLevel(this.lastLevel, performance.now());
+  }
+
+  stopMeter() {
+    this.meter?.source.disconnect();
+    this.meter?.clone?.stop();
+    this.meter = null;
   }
 
   /** Releases the device and the meter. */
@@ -149,7 +199,6 @@ export class Microphone {
     this.timer = undefined;
     if (this.stream) stopStream(this.stream);
     this.stream = null;
-    this.meter?.source.disconnect();
-    this.meter = null;
+    this.stopMeter();
   }
 }

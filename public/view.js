@@ -87,8 +87,10 @@ export function memberItem(member, { layout, isMe, peer, label }) {
   name.className = k.name;
   name.textContent = label ?? member.name;
   const badge = peer ? peerBadge(member.id, peer, k.badge) : null;
+  // Someone in our call (we have a connection to them): their volume menu.
+  const menu = peer ? [menuButton(member.id, label ?? member.name, layout)] : [];
   if (layout === "row") {
-    li.append(avatar, name, ...stateIcons(member), ...(badge ? [badge] : []));
+    li.append(avatar, name, ...stateIcons(member), ...(badge ? [badge] : []), ...menu);
     return li;
   }
   const status = document.createElement("span");
@@ -102,8 +104,28 @@ export function memberItem(member, { layout, isMe, peer, label }) {
   const icons = document.createElement("span");
   icons.className = "tile-icons";
   icons.append(...stateIcons(member), ...(badge ? [badge] : []));
-  li.append(avatar, name, status, icons);
+  li.append(avatar, name, status, icons, ...menu);
   return li;
+}
+
+/**
+ * Opens the member's menu (their volume and "mute for me", member-menu.js): the keyboard's way
+ * to what a right-click on the tile or the row opens too.
+ * @param {string} userId
+ * @param {string} label
+ * @param {string} where  part of its focus key (a row and a tile each have one)
+ */
+function menuButton(userId, label, where) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `icon-button member-menu-button member-menu-${where}`;
+  button.dataset.memberMenu = userId;
+  button.dataset.focusKey = `${where}-menu:${userId}`;
+  button.setAttribute("aria-haspopup", "dialog");
+  button.setAttribute("aria-label", `Volume for ${label}`);
+  button.dataset.tooltip = "Volume";
+  button.append(icon("speaker", "member-menu-icon"));
+  return button;
 }
 
 /** Deafened implies muted: one icon says it. @param {Member} member */

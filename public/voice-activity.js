@@ -184,3 +184,29 @@ export class Speakers {
     this.who.clear();
   }
 }
+
+/**
+ * Talking while muted (the page shows "You are muted"): voice activity on the microphone's level
+ * while nothing is sent because of mute. `changed` is called when it starts and when it ends.
+ */
+export class MutedTalk {
+  /** @param {(talking: boolean) => void} changed */
+  constructor(changed) {
+    this.changed = changed;
+    this.activity = new VoiceActivity();
+    this.talking = false;
+  }
+
+  /**
+   * @param {number} level
+   * @param {number} now
+   * @param {boolean} muted  muted and not deafened (a deafened person is not expected to talk)
+   */
+  level(level, now, muted) {
+    if (!muted) this.activity.reset();
+    const talking = muted && this.activity.step(level, now);
+    if (talking === this.talking) return;
+    this.talking = talking;
+    this.changed(talking);
+  }
+}

@@ -12,23 +12,28 @@
  * socket.js and room-messages.js (the signalling socket, what each message does), resume.js (a
  * call that survives its socket: when and how to take the place back), mesh.js and
  * peer.js (the peer connections), ice.js (ICE servers and their refresh), microphone.js,
- * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), audio-out.js (playback).
+ * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), input-mode.js and gate.js
+ * (push-to-talk, the voice threshold: when the microphone is sent), audio-out.js (playback, each
+ * member's volume).
  * Host apps import this one file; what it imports is its own business.
  */
 import { AudioOut } from "./audio-out.js";
 import { IceConfig } from "./ice.js";
+import { InputControl } from "./input-mode.js";
 import { Microphone, microphoneFailure, stopStream } from "./microphone.js";
 import { Mesh } from "./mesh.js";
 import { CloseCode, socketUrl } from "./protocol.js";
 import { DEFAULT_GRACE_SECS, resumeUrl } from "./resume.js";
 import { roomHandlers, socketClosed } from "./room-messages.js";
 import { SignalSocket } from "./socket.js";
-import { Speakers } from "./voice-activity.js";
+import { MutedTalk, Speakers } from "./voice-activity.js";
 import { initialVoiceState, withDeafened, withMuted } from "./voice-state.js";
 
 export { DEFAULT_GRACE_SECS, RESUME_BACKOFF, closeEndsCall } from "./resume.js";
 export { CloseCode, PING, PING_INTERVAL_MS, SUBPROTOCOL, closeReason, socketUrl, subprotocols } from "./protocol.js";
 export { VOICE_ACTIVITY } from "./voice-activity.js";
+export { INPUT_MODES, PUSH_TO_TALK } from "./input-mode.js";
+export { GATE } from "./gate.js";
 export { ICE_REFRESH_AT } from "./ice.js";
 export { microphoneFailure } from "./microphone.js";
 export { selectedPair } from "./stats.js";
@@ -65,6 +70,8 @@ export { selectedPair } from "./stats.js";
  * @property {string | null} [speakerId]  deviceId of the audio output (where setSinkId exists).
  * @property {boolean} [muted]            Start muted.
  * @property {boolean} [deafened]         Start deafened (implies muted).
+ * @property {import("./input-mode.js").InputMode} [inputMode]  "voice_activity" (default) or "push_to_talk".
+ * @property {number} [voiceThreshold]    dBFS; voice activity sends only above it (default GATE.DEFAULT_DBFS).
  * @property {number} [pingIntervalMs]    How often the socket pings (default 10 s); a socket with
  *   no frame for twice that is dead and is resumed. Host apps rarely need to change it.
  */
@@ -82,6 +89,7 @@ export { selectedPair } from "./stats.js";
  * - `microphone` detail `{label}` — the microphone is open (at join, or another one was chosen);
  * - `audio`    detail `{blocked}` — the browser refused to play remote audio without a click;
  * - `ice`      detail `{iceServers, expiresAt}` — fresh ICE servers were applied;
+ * - `talking_while_muted` detail `{talking}` — we talk while muted (and not deafened), or stopped;
  * - `closed`   detail `{code, reason, resuming}` — the signalling socket closed; `resuming` (v1.1):
  *              the room tries to take its place back (the call is not over).
  */
@@ -156,9 +164,22 @@ export class VoiceRoom extends EventTarget {
       onBlocked: (blocked) => this.emit("audio", { blocked }),
     });
     this.audioOut.deafened = this.voice.deafened;
+    /** When the microphone is sent: the input mode, push-to-talk, the threshold, mute. */
+    this.input = new InputControl({
+      mode: options.inputMode,
+      thresholdDbfs: options.voiceThreshold,
+      muted: this.voice.muted,
+      apply: (sending) => this.microphone.setEnabled(sending),
+    });
     this.microphone = new Microphone({
       constraints: options.audioConstraints ?? { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      onLevel: (level, now) => { if (!this.ended) this.speakers.level(level, now, this.muted, this.userId); },
+      onLevel: (level, now) => {
+        if (this.ended) return;
+        this.input.level(level, now);
+        // The ring follows what is sent: no ring while the key is up or below the threshold.
+        this.speakers.level(level, now, !this.input.sending, this.userId);
+        this.mutedTalk.level(level, now, this.muted && !this.deafened);
+      },
       onOpened: (label) => this.emit("microphone", { label }),
       onEnded: () => {
         if (this.ended) return;
@@ -166,7 +187,8 @@ export class VoiceRoom extends EventTarget {
         this.setMicrophone(null).catch((err) => console.error("[voice] no microphone left:", err));
       },
     });
-    this.microphone.muted = this.voice.muted;
+    this.microphone.enabled = this.input.sending;
+    this.mutedTalk = new MutedTalk((talking) => this.emit("talking_while_muted", { talking }));
     /** @type {Mesh} */
     this.mesh = new Mesh({
       selfId: () => this.userId ?? "",
@@ -256,9 +278,52 @@ export class VoiceRoom extends EventTarget {
     this.voice = next;
     if (!changed) return;
     this.audioOut.setDeafened(next.deafened);
-    this.microphone.setMuted(next.muted);
+    this.input.setMuted(next.muted);
     this.stateChanged();
   }
+
+  /** "voice_activity" (sent while the level passes the threshold) or "push_to_talk". */
+  setInputMode(/** @type {import("./input-mode.js").InputMode} */ mode) {
+    this.input.setMode(mode);
+  }
+
+  /** Push-to-talk held (true) or released (sent for RELEASE_MS more); a host app's hotkey calls it. */
+  setPushToTalk(/** @type {boolean} */ pressed) {
+    this.input.setPushToTalk(pressed);
+  }
+
+  /** Voice activity's threshold in dBFS (-100..0): below it the others hear silence. */
+  setVoiceThreshold(/** @type {number} */ dbfs) {
+    this.input.setThreshold(dbfs);
+  }
+
+  /** A member's volume in this browser only: 0 (silent) to 2 (200 %). */
+  setMemberVolume(/** @type {string} */ userId, /** @type {number} */ gain) {
+    this.audioOut.setVolume(userId, gain);
+  }
+
+  /** Mutes a member for this browser only (the others still hear them). */
+  setMemberMuted(/** @type {string} */ userId, /** @type {boolean} */ muted) {
+    this.audioOut.setMemberMuted(userId, muted);
+  }
+
+  /**
+   * Noise suppression, echo cancellation and automatic gain, applied to the microphone in use
+   * (applyConstraints; a browser that does not change them live gets the microphone reopened with
+   * them, swapped in without renegotiating) and to every microphone opened later.
+   * @param {{echoCancellation?: boolean, noiseSuppression?: boolean, autoGainControl?: boolean}} processing
+   */
+  async setAudioProcessing(processing) {
+    if (await this.microphone.applyProcessing(processing)) return;
+    await this.setMicrophone(this.microphoneId);
+  }
+
+  get inputMode() { return this.input.mode; }
+  get voiceThreshold() { return this.input.gate.threshold; }
+  /** Whether our microphone is sent right now (not muted, key held or gate open). */
+  get sending() { return this.input.sending; }
+  /** The microphone's last level reading (RMS 0..1), sent or not. */
+  get inputLevel() { return this.microphone.lastLevel; }
 
   /**
    * Switches the microphone (a deviceId, or null for the default) without renegotiating: the
@@ -379,6 +444,7 @@ export class VoiceRoom extends EventTarget {
     clearInterval(this.statsTimer);
     this.statsTimer = undefined;
     this.speakers.stop();
+    this.input.stop();
     this.ice.stop();
     this.mesh.closeAll();
     this.microphone.stop();

@@ -42,12 +42,13 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
- * @param {{askForMicrophone?: boolean}} [options]  `askForMicrophone`: no automatic "Allow" —
- *   headless Chromium then refuses the microphone (NotAllowedError), as a person clicking "Block".
+ * @param {{askForMicrophone?: boolean, args?: string[]}} [options]  `askForMicrophone`: no automatic
+ *   "Allow" — headless Chromium then refuses the microphone (NotAllowedError), as a person clicking
+ *   "Block"; `args`: more Chromium switches (e.g. a WAV file as the microphone, audio-helpers.mjs).
  */
 export function launch(options = {}) {
-  const args = options.askForMicrophone ? CHROMIUM_ARGS.filter((a) => a !== "--use-fake-ui-for-media-stream")
-    : CHROMIUM_ARGS;
+  const args = [...(options.askForMicrophone ? CHROMIUM_ARGS.filter((a) => a !== "--use-fake-ui-for-media-stream")
+    : CHROMIUM_ARGS), ...(options.args ?? [])];
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args,
