@@ -15,6 +15,18 @@
  */
 
 /**
+ * Inbound packet loss (before RED and FEC repair it) from which people hear it: bench/quality
+ * measured PESQ-WB MOS-LQO with our codec setup falling by more than half a point from 0 % loss
+ * only past this (bench/README.md, "Voice quality on bad networks").
+ */
+export const AUDIBLE_LOSS_PCT = 10;
+
+/** Whether the last reading's loss is enough to be heard. @param {{lossPct: number | null}} stats */
+export function poorConnection(stats) {
+  return stats.lossPct !== null && stats.lossPct >= AUDIBLE_LOSS_PCT;
+}
+
+/**
  * Inbound audio loss since the previous reading, in percent (one decimal), and the new counts.
  * @param {RTCStatsReport} report
  * @param {{lost: number, received: number}} last

@@ -6,6 +6,8 @@
  * text (textContent), never HTML.
  */
 
+import { poorConnection } from "./stats.js";
+
 /** @typedef {import("./protocol.js").Member} Member */
 /** @typedef {import("./peer.js").PeerState} PeerState */
 /** @typedef {import("./stats.js").PeerStats} PeerStats */
@@ -119,6 +121,10 @@ function updatePeerBadge(badge, peer) {
     if (lossPct !== null) {
       parts.push(`${lossPct}% loss`);
       spoken.push(`packet loss ${lossPct}%`);
+    }
+    if (poorConnection(peer.stats)) {
+      parts.push("poor connection");
+      spoken.push("poor connection");
     }
     if (localType === "relay" || remoteType === "relay") {
       parts.push("relayed");

@@ -31,6 +31,7 @@ export const VARIANTS = [
   { name: "ours", red: PREFER_RED, fmtp: OPUS_FMTP, ptime: PTIME_MS },
   // The alternatives, for choosing (bash bench/quality/run.sh --variants ...):
   { name: "red", red: true },
+  { name: "red+fec", red: true, fmtp: { useinbandfec: 1 } },
   { name: "fec-off", fmtp: { useinbandfec: 0 } },
   { name: "red+dtx", red: true, fmtp: { useinbandfec: 1, usedtx: 1 } },
   { name: "red+24k", red: true, fmtp: { useinbandfec: 1, maxaveragebitrate: 24000 } },
