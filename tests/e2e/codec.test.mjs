@@ -92,7 +92,8 @@ describe("Chromium ↔ Firefox", () => {
 
   /** Signs in on Firefox and joins `channel`; resolves with the page once its bar is green. */
   async function firefoxJoins(name, channel) {
-    const page = await firefox.newPage();
+    // A fresh context: a new user (the page keeps its token in localStorage).
+    const page = await (await firefox.createBrowserContext()).newPage();
     const errors = [];
     page.on("pageerror", (err) => errors.push(String(err)));
     await page.goto(`${BASE_URL}/`);
