@@ -15,3 +15,4 @@ if [ ! -d "$BENCH/node_modules" ] || [ "$BENCH/package-lock.json" -nt "$BENCH/no
   echo "[bench] npm ci --prefix bench"
   npm ci --prefix "$BENCH" --silent --no-audit --no-fund
 fi
+bash "$BENCH/quality/setup.sh" # espeak-ng, sox and PESQ for bench/quality

@@ -6,6 +6,7 @@
  * restarts with fresh credentials (at once, then 1, 2, 4, 8 s), round-trip time and loss.
  * The negotiation decision is a plain function (`negotiation`) Node can test; stats.js reads getStats.
  */
+import { localDescription } from "./audio-codec.js";
 import { iceRestartDelay } from "./backoff.js";
 import { stripQuery, turnUrls } from "./ice.js";
 import { lossSince, selectedPair } from "./stats.js";
@@ -120,7 +121,7 @@ export class Peer {
       if (this.closed) return;
       try {
         this.makingOffer = true;
-        await pc.setLocalDescription();
+        await pc.setLocalDescription(await localDescription(pc));
         if (this.closed) return;
         this.sendDescription();
       } catch (err) {
@@ -184,7 +185,7 @@ export class Peer {
       if (description.type === "offer") {
         // The answer carries our track on the offer's transceiver (no second round).
         this.addLocalTrack();
-        await pc.setLocalDescription();
+        await pc.setLocalDescription(await localDescription(pc));
         this.sendDescription();
       }
     } catch (err) {

@@ -6,6 +6,8 @@
  * text (textContent), never HTML; namesakes in view get a short tag from their id (displayNames).
  */
 
+import { poorConnection } from "./stats.js";
+
 /** @typedef {import("./protocol.js").Member} Member */
 /** @typedef {import("./peer.js").PeerState} PeerState */
 /** @typedef {import("./stats.js").PeerStats} PeerStats */
@@ -181,6 +183,10 @@ function updatePeerBadge(badge, peer) {
     if (lossPct !== null) {
       parts.push(`${lossPct}% loss`);
       spoken.push(`packet loss ${lossPct}%`);
+    }
+    if (poorConnection(peer.stats)) {
+      parts.push("poor connection");
+      spoken.push("poor connection");
     }
     if (localType === "relay" || remoteType === "relay") {
       parts.push("relayed");

@@ -39,6 +39,7 @@ stage "fault and load tests (crashes, half-open sockets, floods, churn, 200 chan
 stage "end-to-end tests (Chromium, loopback namespace)" bash tests/e2e/run.sh
 stage "benchmark smoke run (every benchmark, tiny counts, no timing assertions)" \
   env BENCH_NO_BUILD=1 bash bench/smoke.sh
+stage "voice quality smoke (bench/quality: one short scored call at 10 % loss, no thresholds)" bash bench/quality/run.sh --smoke
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

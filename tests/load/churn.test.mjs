@@ -14,24 +14,13 @@ import { after, before, describe, test } from "node:test";
 import { FULL } from "../lib/config.mjs";
 import { tokenFor } from "../lib/tokens.mjs";
 import { since, sleep } from "../lib/wait.mjs";
+import { prng } from "../lib/random.mjs";
 import { joinAt, openSocket, voicePath } from "../lib/client.mjs";
 import { memoryTmpdir, startWorker } from "../lib/miniflare.mjs";
 import { RosterView, rosterMap } from "../lib/fixtures.mjs";
 
 const GRACE_MS = 1000;
 const SEED = Number(process.env.CHURN_SEED ?? Date.now() % 1_000_000);
-
-/** A small seeded PRNG (mulberry32). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Drives `members` simulated members through `cycles` cycles over `channels`, then checks every
