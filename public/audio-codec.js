@@ -17,7 +17,9 @@
  * Measured (bench/quality, 2026-12-02, medians of 3, Δ to Chromium's defaults in the same run):
  * RED alone +0.49 MOS-LQO at 20 % random loss, +0.74 at 30 %, +0.27 at 10 %; it leaves 2.0 %
  * of samples concealed at 20 % where the defaults conceal 6.8 % (a lost packet's frame rides in
- * the next one). It cannot help bursts longer than one packet (bursty: −0.17).
+ * the next one); on a quiet machine +0.86 at 20 %. It cannot repair bursts longer than one
+ * packet (bursty: −0.17 and +0.45). Cost: ~20 ms more jitter buffer under loss (a repaired
+ * frame arrives a packet late); none without loss (mouth-to-ear 52 ms against 51).
  */
 export const PREFER_RED = true;
 
@@ -27,9 +29,11 @@ export const PREFER_RED = true;
  * - useinbandfec=1: Chromium and Firefox already say it; kept explicit. Turning it off measured
  *   −0.34 at 20 % loss (concealed 20 % of samples instead of 9 %).
  * - maxaveragebitrate=48000: with RED, +1.25 at 20 % (3.33 against 2.08; RED at Chromium's
- *   32 kb/s: 2.57), +0.57 at 0 % and +0.38 under ±30 ms jitter (RED at 32 kb/s: +0.15 each), no
- *   added delay. It costs upload: 88 kb/s per member sent to (RED doubles the payload), against
- *   29 for the defaults; Chromium's bandwidth estimate still lowers it on a congested path.
+ *   32 kb/s: 2.57; quiet machine 3.38 against 2.03), +0.24 at 0 % (4.25 against 4.01, five
+ *   repetitions) and +0.38 under ±30 ms jitter (RED at 32 kb/s: −0.01 and +0.15), no added
+ *   delay (48 ms against 51 at 0 %). It costs upload: 88 kb/s per member sent to (RED doubles
+ *   the payload) against 29 for the defaults; Chromium's bandwidth estimate still lowers it on a
+ *   congested path.
  *   24 kb/s measured worse than 32 (+0.31 against RED's +0.83 at 20 %, an earlier run).
  * - usedtx: left off. With RED it measured +0.55 at 20 % against RED alone's +0.83, and +0.53
  *   against +0.78 at 0 % (an earlier run): the silence-to-speech switch costs more than it saves.
