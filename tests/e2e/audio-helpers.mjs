@@ -108,6 +108,16 @@ export async function waitForSteady(page, which, test, what, forMs = 500, timeou
 }
 
 /** Opens the settings dialog ("Audio devices"). @param {import("playwright-core").Page} page */
+/**
+ * Closes the settings dialog with Escape and waits until focus is back on its button: the
+ * dialog's `close` event (which moves focus back) comes a task later, and a key pressed before it
+ * lands on the wrong element.
+ */
+export async function closeSettings(page) {
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => document.activeElement?.id === "devices-button", null, { timeout: 5_000 });
+}
+
 export async function openSettings(page) {
   await page.getByRole("button", { name: "Audio devices" }).click();
   const dialog = page.getByRole("dialog", { name: "Audio devices" });

@@ -3,7 +3,7 @@
 // "You are muted" hint when you talk while muted; the microphone test; a narrow screen.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AUDIBLE, launchWithTone, openSettings, sleep, startLevels, waitForSteady } from "./audio-helpers.mjs";
+import { AUDIBLE, closeSettings, launchWithTone, openSettings, sleep, startLevels, waitForSteady } from "./audio-helpers.mjs";
 import {
   assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, signIn, unique, waitForPeersConnected,
 } from "./helpers.mjs";
@@ -141,7 +141,7 @@ test("at 375 px the settings dialog and a member's menu fit, keyboard only", { t
     const dialog = await openSettings(alice.page);
     const box = await dialog.boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `the dialog fits: ${JSON.stringify(box)}`);
-    await alice.page.keyboard.press("Escape");
+    await closeSettings(alice.page);
     // At 375 px the sidebar is the screen: the member's row has the menu button.
     const button = alice.page.locator("#channel-list").getByRole("button", { name: `Volume for ${bob.name}` });
     await button.focus();
