@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::grants::Grants;
 pub use crate::names::{validate_name, NameError, MAX_NAME_CHARS};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -27,6 +28,13 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
+    /// v1.1 grants (`grants.rs`); absent: the default space, a member, every channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
 }
 
 /// A verified caller.
@@ -36,6 +44,8 @@ pub struct User {
     pub name: String,
     /// When the token expires (unix seconds): the sockets it opened are closed then.
     pub exp: u64,
+    /// Its space, role and channels.
+    pub grants: Grants,
 }
 
 /// Why a token was refused. Every variant is a 401; the detail is for logs and the error body
@@ -128,6 +138,8 @@ pub fn verify(token: &str, secret: &str, now: u64) -> Result<User, TokenError> {
         return Err(TokenError::BadClaims);
     }
     let name = validate_name(&claims.name).map_err(|_| TokenError::BadClaims)?;
+    let grants = Grants::from_claims(claims.space.as_deref(), claims.role.as_deref(), claims.channels.as_deref())
+        .ok_or(TokenError::BadClaims)?;
     if claims.exp <= now {
         return Err(TokenError::Expired);
     }
@@ -135,7 +147,7 @@ pub fn verify(token: &str, secret: &str, now: u64) -> Result<User, TokenError> {
     if claims.nbf.is_some_and(|nbf| nbf > latest) || claims.iat.is_some_and(|iat| iat > latest) {
         return Err(TokenError::NotYetValid);
     }
-    Ok(User { id: claims.sub, name, exp: claims.exp })
+    Ok(User { id: claims.sub, name, exp: claims.exp, grants })
 }
 
 /// `bytes` random bytes from the platform's CSPRNG (crypto.getRandomValues in workerd).
@@ -194,7 +206,16 @@ mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn claims() -> Claims {
-        Claims { sub: "u1".into(), name: "Alice".into(), exp: NOW + 3600, iat: Some(NOW), nbf: None }
+        Claims {
+            sub: "u1".into(),
+            name: "Alice".into(),
+            exp: NOW + 3600,
+            iat: Some(NOW),
+            nbf: None,
+            space: None,
+            role: None,
+            channels: None,
+        }
     }
 
     fn forge(header: &str, payload: &str, secret: &str) -> String {
@@ -208,7 +229,10 @@ mod tests {
     #[test]
     fn good_token_verifies() {
         let token = sign(&claims(), SECRET);
-        assert_eq!(verify(&token, SECRET, NOW), Ok(User { id: "u1".into(), name: "Alice".into(), exp: NOW + 3600 }));
+        assert_eq!(
+            verify(&token, SECRET, NOW),
+            Ok(User { id: "u1".into(), name: "Alice".into(), exp: NOW + 3600, grants: Grants::default() })
+        );
     }
 
     #[test]
@@ -296,6 +320,23 @@ mod tests {
             r#"{"sub":"","name":"Alice","exp":1900000000}"#,
             r#"{"sub":"u1","name":"   ","exp":1900000000}"#,
             r#"{"sub":"u1","name":"Alice","exp":"soon"}"#,
+        ] {
+            let token = forge(r#"{"alg":"HS256"}"#, payload, SECRET);
+            assert_eq!(verify(&token, SECRET, NOW), Err(TokenError::BadClaims), "{payload}");
+        }
+    }
+
+    #[test]
+    fn grants_ride_in_the_token_and_a_bad_one_spoils_it() {
+        let payload = r#"{"sub":"u1","name":"Al","exp":1900000000,"space":"acme","role":"moderator","channels":["a"]}"#;
+        let user = verify(&forge(r#"{"alg":"HS256"}"#, payload, SECRET), SECRET, NOW).unwrap();
+        assert_eq!((user.grants.space.as_str(), user.grants.is_moderator()), ("acme", true));
+        assert!(user.grants.allows("a") && !user.grants.allows("b"));
+        for payload in [
+            r#"{"sub":"u1","name":"Al","exp":1900000000,"space":"Acme"}"#,
+            r#"{"sub":"u1","name":"Al","exp":1900000000,"role":"root"}"#,
+            r#"{"sub":"u1","name":"Al","exp":1900000000,"channels":"a"}"#,
+            r#"{"sub":"u1","name":"Al","exp":1900000000,"channels":["a/b"]}"#,
         ] {
             let token = forge(r#"{"alg":"HS256"}"#, payload, SECRET);
             assert_eq!(verify(&token, SECRET, NOW), Err(TokenError::BadClaims), "{payload}");

@@ -18,6 +18,8 @@ pub const DEFAULT_SIGNIN_PER_MINUTE: u64 = 20;
 pub const DEFAULT_JOINS_PER_10_SECS: u64 = 5;
 /// Guest tokens live 7 days (contract).
 pub const GUEST_TOKEN_SECS: u64 = 7 * 24 * 3600;
+/// A temporary channel is deleted after this long empty (`TEMP_CHANNEL_IDLE_SECS`).
+pub const DEFAULT_TEMP_CHANNEL_IDLE_SECS: u64 = 300;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Channel {
@@ -61,6 +63,10 @@ pub struct Config {
     pub signin_per_minute: u64,
     /// Joins of one user in one room per 10 s (0 = no limit); a resume of the same tab is free.
     pub joins_per_10_secs: u64,
+    /// `ADMIN_API_KEY` (secret): the admin API's bearer key; None = the admin API answers 503.
+    pub admin_api_key: Option<String>,
+    /// Seconds a temporary channel may stay empty before it is deleted.
+    pub temp_channel_idle_secs: u64,
     pub turn: TurnSettings,
     /// Problems found while reading the variables (each fell back to its default).
     pub warnings: Vec<String>,
@@ -126,6 +132,7 @@ impl Config {
         let rate_burst = number("RATE_LIMIT_BURST", DEFAULT_RATE_BURST, 1, 100_000);
         let signin_per_minute = number("GUEST_SIGNIN_PER_MINUTE", DEFAULT_SIGNIN_PER_MINUTE, 0, 100_000);
         let joins_per_10_secs = number("JOINS_PER_10_SECS", DEFAULT_JOINS_PER_10_SECS, 0, 100_000);
+        let temp_channel_idle_secs = number("TEMP_CHANNEL_IDLE_SECS", DEFAULT_TEMP_CHANNEL_IDLE_SECS, 1, 7 * 24 * 3600);
 
         let public_origin = get("PUBLIC_ORIGIN").and_then(|v| match parse_origin(&v) {
             Ok(origin) => Some(origin),
@@ -152,6 +159,8 @@ impl Config {
             rate_burst,
             signin_per_minute,
             joins_per_10_secs,
+            admin_api_key: lookup("ADMIN_API_KEY").filter(|s| !s.is_empty()),
+            temp_channel_idle_secs,
             turn: TurnSettings {
                 provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
                 url: get("TURN_URL"),
@@ -229,14 +238,10 @@ pub fn parse_channels(spec: &str) -> Result<Vec<Channel>, String> {
             Some((id, name)) => (id.trim(), name.trim()),
             None => (entry.as_str(), entry.as_str()),
         };
-        let id_ok = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !id_ok {
+        if !crate::space::valid_id(id) {
             return Err(format!("channel id {id:?} must be 1-64 of a-z, 0-9, - and _"));
         }
-        let name_len = name.chars().count();
-        if name_len == 0 || name_len > 64 || name.chars().any(char::is_control) {
+        if crate::channels::valid_channel_name(name).is_none() {
             return Err(format!("channel {id:?} needs a name of 1-64 printable characters"));
         }
         if !seen.insert(id.to_owned()) {
@@ -333,6 +338,14 @@ mod tests {
         assert!(vars.contains_key("GUEST_SIGNIN_PER_MINUTE"), "{vars:?}");
         assert_eq!(Config::from_lookup(|k| vars.get(k).cloned()), config(&[]));
         assert_eq!(config(&[]).signin_per_minute, 20);
+    }
+
+    #[test]
+    fn the_admin_key_is_a_secret_and_temporary_channels_idle_5_minutes() {
+        assert_eq!((config(&[]).admin_api_key, config(&[]).temp_channel_idle_secs), (None, 300));
+        let c = config(&[("ADMIN_API_KEY", "k"), ("TEMP_CHANNEL_IDLE_SECS", "1")]);
+        assert_eq!((c.admin_api_key.as_deref(), c.temp_channel_idle_secs), (Some("k"), 1));
+        assert_eq!(config(&[("TEMP_CHANNEL_IDLE_SECS", "0")]).temp_channel_idle_secs, 300);
     }
 
     #[test]

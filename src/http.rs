@@ -87,6 +87,15 @@ pub fn with_security_headers(resp: Response) -> Response {
     resp.with_headers(headers)
 }
 
+/// `resp` with `headers` set on it.
+pub fn with_headers(resp: Response, headers: &[(&'static str, String)]) -> Response {
+    let all = resp.headers().clone();
+    for (name, value) in headers {
+        let _ = all.set(name, value);
+    }
+    resp.with_headers(all)
+}
+
 /// A request to another Durable Object (the host part of the URL is ignored).
 pub fn internal_request(path_and_query: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
     let mut init = RequestInit::new();
@@ -109,12 +118,19 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(stub: &Stub, path: &st
     resp.json().await
 }
 
-pub fn room_stub(env: &Env, channel_id: &str) -> worker::Result<Stub> {
-    env.durable_object("VOICE_ROOM")?.id_from_name(channel_id)?.get_stub()
+/// The `VoiceRoom` of `channel_id` in `space` (`space.rs` names it).
+pub fn room_stub(env: &Env, space: &str, channel_id: &str) -> worker::Result<Stub> {
+    env.durable_object("VOICE_ROOM")?.id_from_name(&crate::space::room_name(space, channel_id))?.get_stub()
 }
 
-pub fn lobby_stub(env: &Env) -> worker::Result<Stub> {
-    env.durable_object("LOBBY")?.id_from_name("lobby")?.get_stub()
+/// The `Lobby` of `space`.
+pub fn lobby_stub(env: &Env, space: &str) -> worker::Result<Stub> {
+    env.durable_object("LOBBY")?.id_from_name(&crate::space::lobby_name(space))?.get_stub()
+}
+
+/// A JSON error answer between objects and to clients.
+pub fn error_answer(err: AppError) -> worker::Result<Response> {
+    Ok(error_response(&err))
 }
 
 /// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered.

@@ -1,9 +1,13 @@
 //! Cromulent Voice: voice channels on the web. Host-testable logic lives in plain modules; the
 //! worker's routes (this file), handlers and Durable Objects are wasm-only.
 
+pub mod admin_key;
 pub mod auth;
+pub mod channels;
 pub mod config;
+pub mod cors;
 pub mod error;
+pub mod grants;
 pub mod handshake;
 pub mod names;
 pub mod presence;
@@ -12,6 +16,7 @@ pub mod rate_limit;
 pub mod report;
 pub mod seats;
 pub mod signin_limit;
+pub mod space;
 pub mod turn;
 
 #[cfg(target_arch = "wasm32")]
@@ -29,8 +34,40 @@ use worker::{event, Context, Env, Method, Request, Response};
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let answer = route(req, &env).await.unwrap_or_else(|err| http::error_response(&err));
-    Ok(http::with_security_headers(answer))
+    let (config, _) = http::settings(&env);
+    // CORS (contract v1.1): only for an allowed origin, only on the page's files and routes.
+    let path = req.path();
+    let origin = req.headers().get("origin").ok().flatten();
+    let cors_origin = cors::allowed_origin(origin.as_deref(), &config.allowed_origins)
+        .filter(|_| cors::is_cors_path(&path))
+        .map(str::to_owned);
+    let answer = if req.method() == Method::Options {
+        preflight(cors_origin.as_deref())
+    } else {
+        route(req, &env).await.unwrap_or_else(|err| http::error_response(&err))
+    };
+    let answer = http::with_security_headers(answer);
+    Ok(match cors_origin {
+        Some(origin) => http::with_headers(answer, &cors::response_headers(&origin)),
+        None => answer,
+    })
+}
+
+/// `OPTIONS`: a preflight from an allowed origin on a CORS path gets 204 and the CORS headers;
+/// any other is refused without them.
+#[cfg(target_arch = "wasm32")]
+fn preflight(origin: Option<&str>) -> Response {
+    match origin {
+        Some(origin) => {
+            let resp = Response::empty().map(|r| r.with_status(204)).unwrap_or_else(|_| unreachable!());
+            http::with_headers(resp, &cors::preflight_headers(origin))
+        }
+        None => http::error_response(&error::AppError::new(
+            403,
+            "forbidden_origin",
+            "this origin may not call this route from a browser",
+        )),
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -47,6 +84,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
         (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection).await,
         (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, &config).await,
         (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, &config, id).await,
+        (_, ["api", "admin", rest @ ..]) => api::admin::route(req, env, &config, rest).await,
         (_, ["api", "session" | "health" | "channels" | "ice-servers" | "lobby"] | ["api", "channels", _, "voice"]) => {
             Err(AppError::new(405, "method_not_allowed", "this route does not take that method"))
         }

@@ -214,7 +214,16 @@ proptest! {
 
     #[test]
     fn forged_signatures_never_verify(sub in "[a-z]{1,10}", sig in "[A-Za-z0-9_-]{43}") {
-        let claims = auth::Claims { sub, name: "N".into(), exp: 1_900_000_000, iat: None, nbf: None };
+        let claims = auth::Claims {
+            sub,
+            name: "N".into(),
+            exp: 1_900_000_000,
+            iat: None,
+            nbf: None,
+            space: None,
+            role: None,
+            channels: None,
+        };
         let token = auth::sign(&claims, "secret");
         let (unsigned, real_sig) = token.rsplit_once('.').unwrap();
         prop_assume!(sig != real_sig);

@@ -1,4 +1,6 @@
-//! The `Lobby` Durable Object (one per deployment): the roster of every channel for the sidebar.
+//! The `Lobby` Durable Object (one per space, `space.rs`): the space's channels and the roster of
+//! each for the sidebar. It owns the channels created at runtime (`registry.rs`: the admin API's
+//! create, rename, delete; temporary channels' expiry) and re-sends `roster` when the set changes.
 //! Each `VoiceRoom` posts its roster whenever it changes (a `RoomReport`, `report.rs`: with a
 //! version, so a late delivery never overwrites a newer one); `/api/lobby` observers get `roster`
 //! on connect, then `channel` updates; `/api/channels` answers from here. Rosters are stored, so
@@ -6,7 +8,9 @@
 //! It also keeps each user in one channel (`seats.rs`): a report names who holds each seat since
 //! when and the seats taken since the last one; a seat whose user has claimed one elsewhere since
 //! gives way: the lobby drops it from its rosters at once and tells that room to evict the session.
-//! Observer sockets have limits (`observers.rs`): a cap per user, a rate limit, token expiry.
+//! Observer sockets have limits (`observers.rs`): a cap per user, a rate limit, token expiry; an
+//! observer whose token lists its channels sees only those.
+//! Every request from the worker or a room names the space (`?space=`); the lobby keeps it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -18,17 +22,19 @@ use worker::{
 };
 
 use crate::auth::user_tag;
+use crate::channels::Registry;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{self, now_ms};
-use crate::protocol::{self, close, ChannelRoster, LobbyMsg, Reason};
+use crate::protocol::{self, close, LobbyMsg, Reason};
 use crate::rate_limit::Verdict;
 use crate::report::{EvictRequest, RoomReport, RoomRoster, SeatQuery};
 use crate::seats::{Claims, GiveWay, Seat};
 
 mod observers;
+mod registry;
 
-use observers::{expires_ms, is_open, is_ping, keep_expiry, send_error, Buckets, MAX_PER_USER};
+use observers::{expires_ms, is_open, is_ping, keep, send_error, Buckets, ALL_TAG, MAX_PER_USER, SOME_TAG};
 
 /// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
 /// bound by hand (below) so a frame is never copied into wasm just to be ignored.
@@ -39,6 +45,10 @@ pub struct Lobby {
     config: Config,
     /// Cache of the stored rosters, filled on first use after (re)construction.
     rosters: RefCell<Option<HashMap<String, RoomRoster>>>,
+    /// The channels created at runtime (loaded with the rosters).
+    registry: RefCell<Registry>,
+    /// Which space this lobby serves (from requests, kept in storage for the alarm).
+    space: RefCell<Option<String>>,
     /// Each user's newest claim, rebuilt from the stored rosters' seats on first use.
     claims: RefCell<Claims>,
     /// Observer sockets' flood buckets (memory only).
@@ -63,6 +73,8 @@ impl DurableObject for Lobby {
             env,
             config,
             rosters: RefCell::new(None),
+            registry: RefCell::new(Registry::default()),
+            space: RefCell::new(None),
             claims: RefCell::new(Claims::default()),
             buckets: Buckets::default(),
             alarm: Cell::new(None),
@@ -71,17 +83,31 @@ impl DurableObject for Lobby {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let url = req.url()?;
+        let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        if let Some(space) = query("space") {
+            self.learn_space(&space).await?;
+        }
         let path = url.path().to_owned();
         match (req.method(), path.as_str()) {
             (Method::Get, "/channels") => {
                 let channels = self.channels().await?;
                 Response::from_json(&serde_json::json!({ "channels": channels }))
             }
+            (Method::Get, "/channel") => match self.channel(&query("id").unwrap_or_default()).await? {
+                Some(channel) => Response::from_json(&channel),
+                None => http::error_answer(AppError::unknown_channel(&query("id").unwrap_or_default())),
+            },
+            (Method::Put, p) if p.starts_with("/channels/") => {
+                let body = req.bytes().await?;
+                self.put_channel(&p["/channels/".len()..], &body).await
+            }
+            (Method::Delete, p) if p.starts_with("/channels/") => self.delete_channel(&p["/channels/".len()..]).await,
             (Method::Get, "/observe") => {
-                let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
                 let user = query("user").unwrap_or_default();
                 let exp = query("exp").and_then(|e| e.parse().ok());
-                self.observe(&user, exp).await
+                let channels: Option<Vec<String>> =
+                    query("channels").map(|c| c.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect());
+                self.observe(&user, exp, channels.as_deref()).await
             }
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
@@ -102,7 +128,8 @@ impl DurableObject for Lobby {
         }
     }
 
-    /// The earliest observer token expired: close every expired socket, set the next one.
+    /// An observer's token expired, or a temporary channel ran out of idle time: close every
+    /// expired socket, delete every expired channel, set the next alarm.
     async fn alarm(&self) -> worker::Result<Response> {
         self.alarm.set(Some(None));
         let now = now_ms();
@@ -119,6 +146,11 @@ impl DurableObject for Lobby {
                 Some(at) => next = Some(next.map_or(at, |n| n.min(at))),
                 None => {}
             }
+        }
+        self.expire_temporary(now).await?;
+        let idle_ms = self.config.temp_channel_idle_secs * 1000;
+        if let Some(at) = self.registry.borrow().next_expiry(idle_ms) {
+            next = Some(next.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = next {
             self.set_alarm(at).await?;
@@ -171,31 +203,46 @@ impl Lobby {
 
 impl Lobby {
     /// Accepts an observer of `user` (tagged by `user_tag`, at most [`MAX_PER_USER`] open) whose
-    /// token expires at `exp` (unix seconds), and sends it the roster.
-    async fn observe(&self, user: &str, exp: Option<u64>) -> worker::Result<Response> {
+    /// token expires at `exp` (unix seconds) and lists `channels` (None: every channel), and
+    /// sends it the roster.
+    async fn observe(&self, user: &str, exp: Option<u64>, channels: Option<&[String]>) -> worker::Result<Response> {
         let tag = user_tag(user);
         let open = self.state.get_websockets_with_tag(&tag).iter().filter(|ws| is_open(ws.as_ref())).count();
         if open >= MAX_PER_USER {
             let detail = format!("at most {MAX_PER_USER} lobby sockets per user");
-            return Ok(http::error_response(&AppError::new(429, "rate_limited", detail)));
+            return http::error_answer(AppError::new(429, "rate_limited", detail));
         }
         let pair = WebSocketPair::new()?;
+        let scope = if channels.is_some() { SOME_TAG } else { ALL_TAG };
         self.state
             .as_raw()
-            .accept_websocket_with_tags(pair.server.as_ref(), vec![JsValue::from_str(&tag)])
+            .accept_websocket_with_tags(pair.server.as_ref(), vec![JsValue::from_str(&tag), JsValue::from_str(scope)])
             .map_err(worker::Error::from)?;
-        keep_expiry(pair.server.as_ref(), exp)?;
-        let channels = self.channels().await?;
-        let _ = pair.server.send_with_str(LobbyMsg::Roster { channels: &channels }.to_json());
+        keep(pair.server.as_ref(), exp, channels)?;
+        let mut roster = self.channels().await?;
+        if let Some(list) = channels {
+            roster.retain(|c| list.contains(&c.id));
+        }
+        let _ = pair.server.send_with_str(LobbyMsg::Roster { channels: &roster }.to_json());
+        if let Some(at) = exp.and_then(crate::auth::expiry_ms) {
+            self.alarm_by(at).await?;
+        }
+        http::websocket_response(pair.client)
+    }
+
+    /// Makes sure the alarm fires by `at` (ms).
+    async fn alarm_by(&self, at: u64) -> worker::Result<()> {
         let known = match self.alarm.get() {
             Some(known) => known,
             None => self.state.storage().get_alarm().await?.map(|at| at.max(0) as u64),
         };
-        match exp.and_then(crate::auth::expiry_ms) {
-            Some(at) if known.is_none_or(|known| at < known) => self.set_alarm(at).await?,
-            _ => self.alarm.set(Some(known)),
+        match known {
+            Some(known) if known <= at => {
+                self.alarm.set(Some(Some(known)));
+                Ok(())
+            }
+            _ => self.set_alarm(at).await,
         }
-        http::websocket_response(pair.client)
     }
 
     async fn set_alarm(&self, at: u64) -> worker::Result<()> {
@@ -210,10 +257,19 @@ impl Lobby {
             return Ok(());
         }
         let storage = self.state.storage();
+        if self.space.borrow().is_none() {
+            let stored: Option<String> = storage.get(registry::SPACE_KEY).await?;
+            if self.space.borrow().is_none() {
+                *self.space.borrow_mut() = stored;
+            }
+        }
+        let registry: Registry = storage.get(registry::REGISTRY_KEY).await?.unwrap_or_default();
+        let configured = self.configured().iter().map(|c| c.id.clone());
+        let ids: Vec<String> = configured.chain(registry.channels.iter().map(|c| c.id.clone())).collect();
         let mut rosters = HashMap::new();
-        for channel in &self.config.channels {
-            if let Some(stored) = storage.get::<RoomRoster>(&key(&channel.id)).await? {
-                rosters.insert(channel.id.clone(), stored);
+        for id in ids {
+            if let Some(stored) = storage.get::<RoomRoster>(&key(&id)).await? {
+                rosters.insert(id, stored);
             }
         }
         if self.rosters.borrow().is_some() {
@@ -223,31 +279,20 @@ impl Lobby {
         for (id, roster) in &rosters {
             claims.remember(id, &roster.seats);
         }
+        *self.registry.borrow_mut() = registry;
         *self.rosters.borrow_mut() = Some(rosters);
         Ok(())
     }
 
-    /// Every configured channel, in configuration order, with its members.
-    async fn channels(&self) -> worker::Result<Vec<ChannelRoster>> {
-        self.load().await?;
-        let rosters = self.rosters.borrow();
-        Ok(self
-            .config
-            .channels
-            .iter()
-            .map(|c| ChannelRoster {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                members: rosters.as_ref().and_then(|r| r.get(&c.id)).map(|s| s.members.clone()).unwrap_or_default(),
-            })
-            .collect())
-    }
-
     async fn update(&self, channel_id: &str, mut update: RoomRoster, taken: &[Seat]) -> worker::Result<()> {
-        if self.config.channel(channel_id).is_none() {
+        self.load().await?;
+        if !self.exists(channel_id) {
+            // A room of a channel deleted meanwhile (a join that raced the delete): close it.
+            if !update.members.is_empty() {
+                self.close_room(channel_id).await;
+            }
             return Ok(());
         }
-        self.load().await?;
         // Decide and apply in one step (no await in between), so concurrent updates see each
         // other's effects: the newer roster, minus every seat that gives way, and the other
         // channels that lose a seat.
@@ -284,10 +329,8 @@ impl Lobby {
         };
         for (id, roster) in &changed {
             self.state.storage().put(&key(id), roster).await?;
-            let frame = LobbyMsg::Channel { id, members: &roster.members }.to_json();
-            for ws in self.state.get_websockets() {
-                let _ = ws.send_with_str(&frame);
-            }
+            self.send_channel(id, &roster.members);
+            self.note_members(id, roster.members.len()).await?;
         }
         for GiveWay { channel_id: from, seat } in give_way {
             if let Err(err) = self.evict(&from, seat).await {
@@ -299,7 +342,7 @@ impl Lobby {
 
     /// Tells the room `channel_id` that `seat` gave way to a newer one elsewhere.
     async fn evict(&self, channel_id: &str, seat: Seat) -> worker::Result<()> {
-        let stub = http::room_stub(&self.env, channel_id)?;
+        let stub = http::room_stub(&self.env, &self.space_id(), channel_id)?;
         let evict = EvictRequest { user_id: seat.user_id, session_id: Some(seat.session_id) };
         http::post_json::<_, serde_json::Value>(&stub, "/evict", &evict).await.map(|_| ())
     }

@@ -24,16 +24,45 @@ pub const MAX_PER_USER: usize = 20;
 /// lobby): 10 frames at once, one a second after that, 10 more refused before the close.
 pub const LIMITS: Limits = Limits { per_sec: 1.0, burst: 10.0, strikes: 10 };
 
-/// Keeps `exp` (when the socket's token expires, unix seconds) as the socket's attachment.
-pub fn keep_expiry(ws: &WebSocket, exp: Option<u64>) -> worker::Result<()> {
-    let value = exp.map_or(JsValue::NULL, |secs| JsValue::from_f64(secs as f64));
+/// Tag of the observers that see every channel of the space.
+pub const ALL_TAG: &str = "#all";
+/// Tag of the observers whose token lists the channels they may see (user tags never look like
+/// either: a raw one never starts with '#', a hashed one is '#' and 32 hex digits).
+pub const SOME_TAG: &str = "#some";
+
+/// Keeps `exp` (when the socket's token expires, unix seconds) as the socket's attachment, with
+/// the channels it may see when its token lists them: a number (or null), or an array of the
+/// expiry and the channel ids.
+pub fn keep(ws: &WebSocket, exp: Option<u64>, channels: Option<&[String]>) -> worker::Result<()> {
+    let exp = exp.map_or(JsValue::NULL, |secs| JsValue::from_f64(secs as f64));
+    let value = match channels {
+        None => exp,
+        Some(list) => {
+            let array = js_sys::Array::of1(&exp);
+            for id in list {
+                array.push(&JsValue::from_str(id));
+            }
+            array.into()
+        }
+    };
     WebSocketExt::serialize_attachment(ws, value).map_err(worker::Error::from)
 }
 
 /// When the socket's token expires, in ms since the epoch (None: not kept, or never).
 pub fn expires_ms(ws: &WebSocket) -> Option<u64> {
-    let secs = WebSocketExt::deserialize_attachment(ws).ok()?.as_f64()?;
+    let kept = WebSocketExt::deserialize_attachment(ws).ok()?;
+    let secs = match kept.dyn_ref::<js_sys::Array>() {
+        Some(array) => array.get(0).as_f64()?,
+        None => kept.as_f64()?,
+    };
     crate::auth::expiry_ms(secs as u64)
+}
+
+/// Whether an observer tagged [`SOME_TAG`] may see `channel_id`.
+pub fn may_see(ws: &WebSocket, channel_id: &str) -> bool {
+    let Ok(kept) = WebSocketExt::deserialize_attachment(ws) else { return false };
+    kept.dyn_ref::<js_sys::Array>()
+        .is_some_and(|array| array.iter().skip(1).any(|id| id.as_string().as_deref() == Some(channel_id)))
 }
 
 /// `WebSocket.OPEN`.

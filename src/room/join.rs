@@ -24,6 +24,8 @@ pub(super) struct Ask {
     pub media_kept: bool,
     /// `exp=`: when the token the socket is opened with expires (unix seconds; `api.rs` sets it).
     pub exp: Option<u64>,
+    /// `max=`: the channel's `max_members` when the admin API set it (else `MAX_MEMBERS`).
+    pub max: Option<usize>,
 }
 
 impl Ask {
@@ -33,16 +35,24 @@ impl Ask {
             resume: query("resume").as_deref() == Some("1"),
             media_kept: query("media").as_deref() == Some("kept"),
             exp: query("exp").and_then(|e| e.parse().ok()),
+            max: query("max").and_then(|m| m.parse().ok()),
         }
     }
 }
 
 impl Room {
-    pub(super) async fn join(&self, channel_id: &str, user_id: &str, name: &str, ask: Ask) -> worker::Result<Response> {
+    pub(super) async fn join(
+        &self,
+        space: &str,
+        channel_id: &str,
+        user_id: &str,
+        name: &str,
+        ask: Ask,
+    ) -> worker::Result<Response> {
         let (presented, exp) = (ask.session.as_deref(), ask.exp);
-        self.store.set_channel_id(&self.state, channel_id).await?;
+        self.store.set_channel_id(&self.state, &crate::space::room_name(space, channel_id)).await?;
         let pair = WebSocketPair::new()?;
-        let max = self.config.max_members;
+        let max = ask.max.unwrap_or(self.config.max_members);
         let session_id = crate::auth::random_id();
 
         // The only wait (≤ 2 s for a remote TURN provider, cached) comes before the decision. One
@@ -131,6 +141,21 @@ impl Room {
         self.after_removal(&mut loaded, &removed).await
     }
 
+    /// The channel was deleted: everyone in it gets `channel_deleted` (4004) and every entry goes,
+    /// grace ones too (nobody can come back to a channel that is gone).
+    pub(super) async fn delete(&self) -> worker::Result<()> {
+        let mut loaded = self.load().await?;
+        for (ws, mut att) in std::mem::take(&mut loaded.sockets) {
+            send(&ws, &ServerMsg::error(Reason::ChannelDeleted, "this channel was deleted"));
+            self.sockets.close(&ws, &mut att, close::CHANNEL_DELETED, "channel_deleted");
+        }
+        let ids: Vec<String> = loaded.presence.entries().iter().map(|e| e.member.id.clone()).collect();
+        for id in ids {
+            loaded.presence.remove(&id);
+        }
+        self.persist(&loaded).await
+    }
+
     /// The join limit (`JOINS_PER_10_SECS` per user): counts a join that would be accepted, except
     /// a resume presenting the session id of the entry it takes back (a network blip, a reload).
     fn admit(&self, loaded: &Loaded, user_id: &str, ask: &Ask, now: u64) -> bool {
@@ -139,7 +164,7 @@ impl Room {
         let refused = if ask.resume {
             loaded.presence.check_resume(user_id, presented).is_err()
         } else {
-            loaded.presence.check_join(user_id, presented, self.config.max_members).is_err()
+            loaded.presence.check_join(user_id, presented, ask.max.unwrap_or(self.config.max_members)).is_err()
         };
         resumes || refused || self.joins.borrow_mut().admit(user_id, self.config.joins_per_10_secs, now)
     }

@@ -99,10 +99,10 @@ impl Room {
             let refused = loaded.presence.check_join(user_id, presented, usize::MAX) == Err(Refused::AlreadyInChannel);
             let Some(entry) = loaded.presence.get(user_id).filter(|_| refused) else { return Ok(()) };
             let query = SeatQuery { channel_id: channel_id.to_owned(), seat: entry.seat() };
-            let stub = http::lobby_stub(&self.env)?;
             let asked = async {
-                let mut resp =
-                    stub.fetch_with_request(http::internal_request(&query.to_path(), Method::Get, None)?).await?;
+                let (stub, space, _) = self.lobby().await?;
+                let path = format!("{}&space={space}", query.to_path());
+                let mut resp = stub.fetch_with_request(http::internal_request(&path, Method::Get, None)?).await?;
                 resp.json::<serde_json::Value>().await
             };
             let superseded = asked.await.map(|a| a["superseded"] == true).unwrap_or_else(|err| {
@@ -121,8 +121,15 @@ impl Room {
     }
 
     async fn send_report(&self, report: &RoomReport) -> worker::Result<()> {
-        let channel_id = self.store.channel_id(&self.state).await?;
-        let stub = http::lobby_stub(&self.env)?;
-        http::post_json::<_, serde_json::Value>(&stub, &format!("/rooms/{channel_id}"), report).await.map(|_| ())
+        let (stub, space, channel_id) = self.lobby().await?;
+        let path = format!("/rooms/{channel_id}?space={space}");
+        http::post_json::<_, serde_json::Value>(&stub, &path, report).await.map(|_| ())
+    }
+
+    /// The Lobby of this room's space, the space and the channel id.
+    async fn lobby(&self) -> worker::Result<(worker::Stub, String, String)> {
+        let name = self.store.channel_id(&self.state).await?;
+        let (space, channel_id) = crate::space::split_room_name(&name);
+        Ok((http::lobby_stub(&self.env, space)?, space.to_owned(), channel_id.to_owned()))
     }
 }

@@ -144,7 +144,12 @@ impl Room {
                 else {
                     return Response::error("bad internal join", 400);
                 };
-                self.join(&channel_id, &user_id, &name, join::Ask::from_query(query)).await
+                let space = query("space").unwrap_or_else(|| crate::space::DEFAULT_SPACE.to_owned());
+                self.join(&space, &channel_id, &user_id, &name, join::Ask::from_query(query)).await
+            }
+            (Method::Post, "/delete") => {
+                self.delete().await?;
+                Response::from_json(&serde_json::json!({ "ok": true }))
             }
             (Method::Post, "/evict") => {
                 let evict: EvictRequest = req.json().await?;

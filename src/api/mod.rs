@@ -1,13 +1,10 @@
 //! The HTTP handlers behind the routes in `lib.rs`: guest sign-in, health, channels, ICE servers,
-//! and the two WebSocket upgrades, which are authorized here and handed to their Durable Object.
+//! and the two WebSocket upgrades, which are authorized here and handed to their Durable Object
+//! (the caller's space's: the token's `space` claim). The admin API is `admin.rs`.
 
 use std::cell::RefCell;
 
 use serde::Deserialize;
-use worker::js_sys::{Reflect, Uint8Array};
-use worker::wasm_bindgen::JsCast;
-use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::auth::{self, Claims, User};
@@ -15,16 +12,16 @@ use crate::config::{Config, GUEST_TOKEN_SECS};
 use crate::error::AppError;
 use crate::handshake;
 use crate::http::{self, json, now_secs};
+use crate::protocol::ChannelRoster;
 use crate::signin_limit::{ClientKey, SigninLimiter};
+use crate::space::{valid_id, DEFAULT_SPACE};
 use crate::turn::{self, Selection};
+
+pub mod admin;
+mod body;
 
 /// Largest sign-in body accepted.
 const MAX_SESSION_BODY: usize = 1024;
-/// A declared body up to this size that is refused is still read to its end (and dropped, never
-/// copied into wasm) before the 413, so a client that is still sending sees the answer; a larger
-/// one is refused at once. (A chunked body is refused after the limit and released: reading it on
-/// grew workerd by 18 MiB for 2 MiB drained, `tests/faults/chunked-body.test.mjs`.)
-const MAX_DRAINED_BODY: usize = 2 * 1024 * 1024;
 
 thread_local! {
     // Per isolate: a best-effort brake on scripted sign-ups, not a global quota.
@@ -38,53 +35,11 @@ fn signin_allowed(ip: Option<&str>, per_minute: u64) -> bool {
     SIGNINS.with(|limiter| limiter.borrow_mut().allow(ClientKey::from_header(ip), per_minute, http::now_ms()))
 }
 
-fn too_large() -> AppError {
-    AppError::new(413, "too_large", "the body is too large")
-}
-
-/// The body, read from the stream up to `limit` bytes: a longer one, chunked or not, is refused
-/// after at most `limit` bytes plus one chunk, and the rest is never read into the worker. The
-/// stream is released, not cancelled: a cancelled upload makes workerd drop the connection, and a
-/// client still sending loses the 413 with it (the runtime discards what is left).
-async fn read_limited(req: &Request, limit: usize) -> Result<Vec<u8>, AppError> {
-    let Some(stream) = req.inner().body() else { return Ok(Vec::new()) };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let unreadable = |_| AppError::bad_request("could not read the body");
-    let mut body = Vec::new();
-    loop {
-        let step = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-        if Reflect::get(&step, &"done".into()).map_err(unreadable)?.is_truthy() {
-            return Ok(body);
-        }
-        let chunk: Uint8Array = Reflect::get(&step, &"value".into()).and_then(|v| v.dyn_into()).map_err(unreadable)?;
-        if body.len() + chunk.length() as usize > limit {
-            reader.release_lock();
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk.to_vec());
-    }
-}
-
-/// Reads and drops what the client is still uploading until `cap` bytes were seen in all
-/// (`seen` so far), then releases the stream. Answering before an upload ends and closing makes
-/// the client's kernel see a reset that can swallow the answer (a lingering close, as web servers do).
-async fn drain(reader: &ReadableStreamDefaultReader, mut seen: usize, cap: usize) {
-    while seen <= cap {
-        let Ok(step) = JsFuture::from(reader.read()).await else { break };
-        if Reflect::get(&step, &"done".into()).map_or(true, |d| d.is_truthy()) {
-            break;
-        }
-        let chunk = Reflect::get(&step, &"value".into()).ok().and_then(|v| v.dyn_into::<Uint8Array>().ok());
-        seen += chunk.map_or(cap + 1, |c| c.length() as usize);
-    }
-    reader.release_lock();
-}
-
-fn header(req: &Request, name: &str) -> Option<String> {
+pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }
 
-fn auth_secret(config: &Config) -> Result<&str, AppError> {
+pub(crate) fn auth_secret(config: &Config) -> Result<&str, AppError> {
     config.auth_secret.as_deref().ok_or_else(AppError::not_configured)
 }
 
@@ -93,7 +48,7 @@ fn verify(token: &str, config: &Config) -> Result<User, AppError> {
 }
 
 /// The caller of an HTTP route, from `Authorization: Bearer`.
-fn authenticate(req: &Request, config: &Config) -> Result<User, AppError> {
+pub(crate) fn authenticate(req: &Request, config: &Config) -> Result<User, AppError> {
     auth_secret(config)?;
     let header = header(req, "authorization");
     verify(handshake::bearer_from_header(header.as_deref())?, config)
@@ -113,19 +68,7 @@ pub async fn guest_signin(req: Request, config: &Config) -> Result<Response, App
     if !signin_allowed(header(&req, "cf-connecting-ip").as_deref(), config.signin_per_minute) {
         return Err(AppError::new(429, "rate_limited", "too many sign-ins from this address; try again in a minute"));
     }
-    let content_type = header(&req, "content-type").unwrap_or_default();
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return Err(AppError::bad_request("send the body as application/json"));
-    }
-    // A declared length is refused before anything is read; a chunked body while it is read.
-    let declared = header(&req, "content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
-    if declared > MAX_SESSION_BODY {
-        if let (true, Some(stream)) = (declared <= MAX_DRAINED_BODY, req.inner().body()) {
-            drain(&stream.get_reader().unchecked_into(), 0, MAX_DRAINED_BODY).await;
-        }
-        return Err(too_large());
-    }
-    let body = read_limited(&req, MAX_SESSION_BODY).await?;
+    let body = body::json_body(&req, MAX_SESSION_BODY).await?;
     let sign_in: SignIn =
         serde_json::from_slice(&body).map_err(|_| AppError::bad_request("expected JSON like {\"name\": \"Alice\"}"))?;
     let name = auth::validate_name(&sign_in.name).map_err(|e| AppError::new(400, "invalid_name", e.detail()))?;
@@ -136,6 +79,9 @@ pub async fn guest_signin(req: Request, config: &Config) -> Result<Response, App
         exp: now + GUEST_TOKEN_SECS,
         iat: Some(now),
         nbf: None,
+        space: None,
+        role: None,
+        channels: None,
     };
     let token = auth::sign(&claims, secret);
     json(&serde_json::json!({ "token": token, "user": { "id": claims.sub, "name": claims.name } }))
@@ -147,13 +93,25 @@ pub async fn health(selection: &Selection) -> Result<Response, AppError> {
     json(&serde_json::json!({ "ok": true, "turn": turn::remote::health(selection, now_secs()).await }))
 }
 
-/// `GET /api/channels`: every channel with its members, from the Lobby.
+/// `GET /api/channels`: the caller's space's channels (those its token may join) with their
+/// members, from the space's Lobby.
 pub async fn channels(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
-    authenticate(req, config)?;
-    let stub = http::lobby_stub(env)?;
-    let mut resp = stub.fetch_with_request(http::internal_request("/channels", Method::Get, None)?).await?;
-    let body: serde_json::Value = resp.json().await?;
-    json(&body)
+    let user = authenticate(req, config)?;
+    let mut channels = space_channels(env, &user.grants.space).await?;
+    channels.retain(|c| user.grants.allows(&c.id));
+    json(&serde_json::json!({ "channels": channels }))
+}
+
+/// Every channel of `space` with its members.
+pub async fn space_channels(env: &Env, space: &str) -> Result<Vec<ChannelRoster>, AppError> {
+    let stub = http::lobby_stub(env, space)?;
+    let path = format!("/channels?space={space}");
+    let mut resp = stub.fetch_with_request(http::internal_request(&path, Method::Get, None)?).await?;
+    #[derive(Deserialize)]
+    struct Listed {
+        channels: Vec<ChannelRoster>,
+    }
+    Ok(resp.json::<Listed>().await?.channels)
 }
 
 /// `GET /api/ice-servers`: fresh ICE servers, the TURN credential bound to the caller's id.
@@ -193,10 +151,33 @@ fn upgrade_request(url: &str) -> worker::Result<Request> {
     Request::new_with_init(url, &init)
 }
 
-/// `GET /api/channels/{id}/voice`: joins the channel's `VoiceRoom`.
+/// The channel `id` of `space`, when it exists there: its `max_members` when the admin API set it
+/// (None: `MAX_MEMBERS`). A configured channel is known without asking the space's Lobby.
+async fn find_channel(env: &Env, config: &Config, space: &str, id: &str) -> Result<Option<usize>, AppError> {
+    if space == DEFAULT_SPACE && config.channel(id).is_some() {
+        return Ok(None);
+    }
+    if !valid_id(id) {
+        return Err(AppError::unknown_channel(id));
+    }
+    let stub = http::lobby_stub(env, space)?;
+    let path = format!("/channel?space={space}&id={id}");
+    let mut resp = stub.fetch_with_request(http::internal_request(&path, Method::Get, None)?).await?;
+    match resp.status_code() {
+        200 => Ok(Some(resp.json::<ChannelRoster>().await?.max_members)),
+        404 => Err(AppError::unknown_channel(id)),
+        status => Err(worker::Error::RustError(format!("lobby answered {status}")).into()),
+    }
+}
+
+/// `GET /api/channels/{id}/voice`: joins the `VoiceRoom` of channel `id` in the caller's space.
 pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) -> Result<Response, AppError> {
     let user = authorize_socket(req, config)?;
-    let channel = config.channel(channel_id).ok_or_else(|| AppError::unknown_channel(channel_id))?;
+    let space = user.grants.space.as_str();
+    let max = find_channel(env, config, space, channel_id).await?;
+    if !user.grants.allows(channel_id) {
+        return Err(AppError::new(403, "forbidden_channel", "your token does not let you join this channel"));
+    }
     // A session id is only ever our own random id; anything else is ignored, not trusted.
     let session = req.url()?.query_pairs().find(|(k, _)| k == "session").map(|(_, v)| v.into_owned()).filter(|s| {
         (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -204,8 +185,14 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
     let mut url = worker::Url::parse("https://internal/join").map_err(|_| AppError::internal())?;
     {
         let mut query = url.query_pairs_mut();
-        query.append_pair("channel", &channel.id).append_pair("user", &user.id).append_pair("name", &user.name);
+        query.append_pair("channel", channel_id).append_pair("user", &user.id).append_pair("name", &user.name);
         query.append_pair("exp", &user.exp.to_string());
+        if space != DEFAULT_SPACE {
+            query.append_pair("space", space);
+        }
+        if let Some(max) = max {
+            query.append_pair("max", &max.to_string());
+        }
         if let Some(session) = &session {
             query.append_pair("session", session);
         }
@@ -217,17 +204,24 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
             }
         }
     }
-    let stub = http::room_stub(env, &channel.id)?;
+    let stub = http::room_stub(env, space, channel_id)?;
     Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
 }
 
-/// `GET /api/lobby`: the live roster of every channel.
+/// `GET /api/lobby`: the live roster of the caller's space (the channels its token may join).
 pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
     let user = authorize_socket(req, config)?;
-    // Who (for the cap on lobby sockets per user) and until when (the token's expiry).
+    let space = user.grants.space.as_str();
+    // Who (for the cap on lobby sockets per user), until when (the token's expiry), what it sees.
     let mut url = worker::Url::parse("https://internal/observe").map_err(|_| AppError::internal())?;
-    url.query_pairs_mut().append_pair("user", &user.id).append_pair("exp", &user.exp.to_string());
-    let stub = http::lobby_stub(env)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("user", &user.id).append_pair("exp", &user.exp.to_string()).append_pair("space", space);
+        if let Some(list) = &user.grants.channels {
+            query.append_pair("channels", &list.join(","));
+        }
+    }
+    let stub = http::lobby_stub(env, space)?;
     Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
 }
 
