@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{console_error, console_warn, Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -22,11 +22,11 @@ pub fn settings(env: &Env) -> (Config, Selection) {
         cell.get_or_init(|| {
             let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
             for warning in &config.warnings {
-                console_warn!("config: {warning}");
+                crate::log::emit(crate::log::Level::Warn, &format!("config: {warning}"), None, &[]);
             }
             let selection = turn::select(&config.turn);
             if let Some(cause) = &selection.misconfigured {
-                console_warn!("turn: {cause}");
+                crate::log::emit(crate::log::Level::Warn, &format!("turn: {cause}"), None, &[]);
             }
             (config, selection)
         })
@@ -45,7 +45,7 @@ pub fn now_secs() -> u64 {
 
 impl From<worker::Error> for AppError {
     fn from(err: worker::Error) -> Self {
-        console_error!("internal error: {err}");
+        crate::log::emit(crate::log::Level::Error, "internal error", None, &[("error", err.to_string().into())]);
         AppError::internal()
     }
 }

@@ -9,6 +9,7 @@ pub mod cors;
 pub mod error;
 pub mod grants;
 pub mod handshake;
+pub mod log;
 pub mod names;
 pub mod presence;
 pub mod protocol;
@@ -35,6 +36,9 @@ use worker::{event, Context, Env, Method, Request, Response};
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let (config, _) = http::settings(&env);
+    let started = http::now_ms();
+    let request_id = log::request_id(req.headers().get("cf-ray").ok().flatten());
+    let method = req.method();
     // CORS (contract v1.1): only for an allowed origin, only on the page's files and routes.
     let path = req.path();
     let origin = req.headers().get("origin").ok().flatten();
@@ -46,11 +50,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     } else {
         route(req, &env).await.unwrap_or_else(|err| http::error_response(&err))
     };
+    // One line per request: never the query string (a session id) or a header.
+    let fields = [
+        ("method", method.to_string().into()),
+        ("path", path.as_str().into()),
+        ("status", answer.status_code().into()),
+        ("ms", (http::now_ms() - started).into()),
+    ];
+    log::emit(log::Level::Info, "request", Some(&request_id), &fields);
     let answer = http::with_security_headers(answer);
-    Ok(match cors_origin {
-        Some(origin) => http::with_headers(answer, &cors::response_headers(&origin)),
-        None => answer,
-    })
+    let mut headers = vec![("x-request-id", request_id)];
+    if let Some(origin) = cors_origin {
+        headers.extend(cors::response_headers(&origin));
+    }
+    Ok(http::with_headers(answer, &headers))
 }
 
 /// `OPTIONS`: a preflight from an allowed origin on a CORS path gets 204 and the CORS headers;

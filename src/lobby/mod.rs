@@ -17,8 +17,7 @@ use std::collections::HashMap;
 
 use wasm_bindgen::prelude::*;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocketPair,
-    WebSocketRequestResponsePair,
+    durable_object, DurableObject, Env, Method, Request, Response, State, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 use crate::auth::user_tag;
@@ -334,7 +333,7 @@ impl Lobby {
         }
         for GiveWay { channel_id: from, seat } in give_way {
             if let Err(err) = self.evict(&from, seat).await {
-                console_error!("lobby: moving a user out of {from:?} failed: {err}");
+                crate::log::error("lobby", &format!("moving a user out of {from:?} failed"), err);
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 //! [`REGISTRY_KEY`]); the admin API's create, rename and delete; temporary channels' expiry; and
 //! what observers are sent when the set or a roster changes.
 
-use worker::{console_error, Method, Response};
+use worker::{Method, Response};
 
 use super::observers::{is_open, may_see, ALL_TAG, SOME_TAG};
 use super::{key, Lobby};
@@ -182,7 +182,7 @@ impl Lobby {
             stub.fetch_with_request(http::internal_request("/delete", Method::Post, None)?).await
         };
         if let Err(err) = closed.await {
-            console_error!("lobby: closing the room of deleted channel {id:?} failed: {err}");
+            crate::log::error("lobby", &format!("closing the room of deleted channel {id:?} failed"), err);
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use worker::{console_error, Method};
+use worker::Method;
 
 use super::Room;
 use crate::http::{self, now_ms};
@@ -71,7 +71,7 @@ impl Room {
                 let version = room.reports.next_version();
                 let report = RoomReport { version, members, seats, taken };
                 if let Err(err) = room.send_report(&report).await {
-                    console_error!("room: lobby update failed: {err}");
+                    crate::log::error("room", "lobby update failed", err);
                     // Kept for the next update: the lobby must still hear of these joins.
                     room.reports.taken.borrow_mut().splice(0..0, report.taken);
                 }
@@ -107,7 +107,7 @@ impl Room {
             };
             let superseded = asked.await.map(|a| a["superseded"] == true).unwrap_or_else(|err| {
                 // Without an answer the join is decided as before (refused).
-                console_error!("room: asking the lobby about a second socket failed: {err}");
+                crate::log::error("room", "asking the lobby about a second socket failed", err);
                 false
             });
             if superseded {

@@ -15,8 +15,7 @@ use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket,
-    WebSocketRequestResponsePair,
+    durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket, WebSocketRequestResponsePair,
 };
 
 use crate::auth::user_tag;
@@ -319,9 +318,13 @@ impl Room {
         if sweep.evicted.is_empty() && expired.is_empty() {
             self.persist(&loaded).await?;
         } else {
-            console_log!(
-                "room: {} member(s) evicted (grace period over or token expired)",
-                sweep.evicted.len() + expired.len()
+            let evicted = sweep.evicted.len() + expired.len();
+            let fields = [("object", "room".into()), ("evicted", evicted.into())];
+            crate::log::emit(
+                crate::log::Level::Info,
+                "members evicted (grace period over or token expired)",
+                None,
+                &fields,
             );
             self.after_removal(&mut loaded, &[expired, sweep.evicted].concat()).await?;
         }
@@ -401,7 +404,7 @@ impl Room {
         let fut = work(room);
         worker::wasm_bindgen_futures::spawn_local(async move {
             if let Err(err) = fut.await {
-                console_error!("room: background work failed: {err}");
+                crate::log::error("room", "background work failed", err);
             }
         });
     }

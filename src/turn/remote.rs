@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{console_warn, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use super::{local_credentials, with_stun, Credentials, Health, LastCall, RemoteProvider, Selection};
 use crate::protocol::IceServer;
@@ -92,7 +92,8 @@ async fn credentials(remote: &dyn RemoteProvider, now: u64) -> Option<Credential
         Err(cause) => {
             let first = LAST_FAILURE.with(|f| f.borrow_mut().replace(cause.clone()).as_ref() != Some(&cause));
             if first {
-                console_warn!("turn: {} failed: {cause}; joins go on STUN-only", remote.name());
+                let msg = format!("turn: {} failed: {cause}; joins go on STUN-only", remote.name());
+                crate::log::emit(crate::log::Level::Warn, &msg, None, &[]);
             }
             None
         }

@@ -29,8 +29,8 @@ describe("custom channels, MAX_MEMBERS=2 and two STUN servers", () => {
   test("channels lists exactly the configured channels, in order", async () => {
     assert.deepEqual(await worker.channelsNow(), {
       channels: [
-        { id: "a", name: "Alpha", members: [] },
-        { id: "b", name: "Beta", members: [] },
+        { id: "a", name: "Alpha", max_members: 2, temporary: false, members: [] },
+        { id: "b", name: "Beta", max_members: 2, temporary: false, members: [] },
       ],
     });
   });

@@ -198,9 +198,9 @@ describe("guest sign-in and the HTTP API (default configuration)", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await readJson(res), {
       channels: [
-        { id: "general", name: "General", members: [] },
-        { id: "gaming", name: "Gaming", members: [] },
-        { id: "music", name: "Music", members: [] },
+        { id: "general", name: "General", max_members: 16, temporary: false, members: [] },
+        { id: "gaming", name: "Gaming", max_members: 16, temporary: false, members: [] },
+        { id: "music", name: "Music", max_members: 16, temporary: false, members: [] },
       ],
     });
   });

@@ -29,7 +29,7 @@ describe("lobby", () => {
     const { roster } = await worker.openLobby();
     assert.deepEqual(roster, {
       type: "roster",
-      channels: CONFIGURED.map((c) => ({ ...c, members: [] })),
+      channels: CONFIGURED.map((c) => ({ ...c, max_members: 16, temporary: false, members: [] })),
     });
   });
 

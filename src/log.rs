@@ -1,0 +1,96 @@
+//! Log lines as one JSON object each (what a self-hosted log collector and Cloudflare's Workers
+//! Logs both parse): `{"level", "msg", "request_id"?, ...fields}`. Never a token, a secret or a
+//! query string: callers pass paths without their query and errors as they are worded here.
+
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// One log line: `msg` and `fields` (a field named like a fixed key is dropped).
+pub fn line(level: Level, msg: &str, request_id: Option<&str>, fields: &[(&str, Value)]) -> String {
+    let mut object = Map::new();
+    object.insert("level".into(), level.as_str().into());
+    object.insert("msg".into(), msg.into());
+    if let Some(id) = request_id {
+        object.insert("request_id".into(), id.into());
+    }
+    for (key, value) in fields {
+        object.entry(*key).or_insert_with(|| value.clone());
+    }
+    Value::Object(object).to_string()
+}
+
+/// A request id: Cloudflare's `cf-ray` when there is one (so our lines match its logs), else a
+/// random one (self-hosted workerd has no ray).
+pub fn request_id(cf_ray: Option<String>) -> String {
+    cf_ray.filter(|ray| !ray.is_empty() && ray.len() <= 64).unwrap_or_else(|| {
+        let bytes = crate::auth::random_bytes::<8>();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    })
+}
+
+/// Writes a line to the runtime's log (wasm only; the host tests check `line`).
+#[cfg(target_arch = "wasm32")]
+pub fn emit(level: Level, msg: &str, request_id: Option<&str>, fields: &[(&str, Value)]) {
+    let text = line(level, msg, request_id, fields);
+    match level {
+        Level::Info => worker::console_log!("{text}"),
+        Level::Warn => worker::console_warn!("{text}"),
+        Level::Error => worker::console_error!("{text}"),
+    }
+}
+
+/// `emit` at error level for a Durable Object's failure (no request to name).
+#[cfg(target_arch = "wasm32")]
+pub fn error(object: &str, msg: &str, err: impl std::fmt::Display) {
+    let fields = [("object", Value::from(object)), ("error", Value::from(err.to_string()))];
+    emit(Level::Error, msg, None, &fields);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_one_json_object() {
+        let text = line(
+            Level::Info,
+            "request",
+            Some("abc"),
+            &[("status", 200.into()), ("path", "/api/x".into()), ("level", "forged".into())],
+        );
+        assert!(!text.contains('\n'));
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["level"], "info");
+        assert_eq!(v["msg"], "request");
+        assert_eq!(v["request_id"], "abc");
+        assert_eq!(v["status"], 200);
+        let quoted = line(Level::Error, "a \"quoted\"\nline", None, &[]);
+        assert_eq!(serde_json::from_str::<Value>(&quoted).unwrap()["msg"], "a \"quoted\"\nline");
+        assert!(serde_json::from_str::<Value>(&quoted).unwrap().get("request_id").is_none());
+    }
+
+    #[test]
+    fn the_request_id_is_the_ray_or_random() {
+        assert_eq!(request_id(Some("8f1c2a-AMS".into())), "8f1c2a-AMS");
+        let random = request_id(None);
+        assert_eq!(random.len(), 16);
+        assert_ne!(random, request_id(Some(String::new())));
+        assert_eq!(request_id(Some("x".repeat(65))).len(), 16);
+    }
+}
