@@ -67,6 +67,8 @@ pub struct Config {
     pub admin_api_key: Option<String>,
     /// Seconds a temporary channel may stay empty before it is deleted.
     pub temp_channel_idle_secs: u64,
+    /// `WEBHOOK_URL` + `WEBHOOK_SECRET` (secret), when both are set and valid.
+    pub webhook: Option<crate::webhook::WebhookSettings>,
     pub turn: TurnSettings,
     /// Problems found while reading the variables (each fell back to its default).
     pub warnings: Vec<String>,
@@ -134,6 +136,12 @@ impl Config {
         let joins_per_10_secs = number("JOINS_PER_10_SECS", DEFAULT_JOINS_PER_10_SECS, 0, 100_000);
         let temp_channel_idle_secs = number("TEMP_CHANNEL_IDLE_SECS", DEFAULT_TEMP_CHANNEL_IDLE_SECS, 1, 7 * 24 * 3600);
 
+        let (webhook, webhook_problem) = crate::webhook::WebhookSettings::from_vars(
+            get("WEBHOOK_URL").as_deref(),
+            lookup("WEBHOOK_SECRET").filter(|s| !s.is_empty()).as_deref(),
+        );
+        warnings.extend(webhook_problem);
+
         let public_origin = get("PUBLIC_ORIGIN").and_then(|v| match parse_origin(&v) {
             Ok(origin) => Some(origin),
             Err(err) => {
@@ -161,6 +169,7 @@ impl Config {
             joins_per_10_secs,
             admin_api_key: lookup("ADMIN_API_KEY").filter(|s| !s.is_empty()),
             temp_channel_idle_secs,
+            webhook,
             turn: TurnSettings {
                 provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
                 url: get("TURN_URL"),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod grants;
 pub mod handshake;
 pub mod log;
+pub mod moderation;
 pub mod names;
 pub mod presence;
 pub mod protocol;
@@ -19,6 +20,7 @@ pub mod seats;
 pub mod signin_limit;
 pub mod space;
 pub mod turn;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

@@ -42,13 +42,24 @@ pub struct RoomReport {
     /// out of their other channel however briefly they stay).
     #[serde(default)]
     pub taken: Vec<Seat>,
+    /// Members who left for another channel of the space since the last report (a moderator's
+    /// move, or the page's own switch): the webhooks say `member.moved`, not `member.left`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<MovedOut>,
+}
+
+/// A member who left this channel for channel `to`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct MovedOut {
+    pub user_id: String,
+    pub to: String,
 }
 
 impl RoomReport {
-    /// The roster the Lobby keeps, and the seats taken.
-    pub fn into_parts(self) -> (RoomRoster, Vec<Seat>) {
-        let RoomReport { version, members, seats, taken } = self;
-        (RoomRoster { version, members, seats }, taken)
+    /// The roster the Lobby keeps, the seats taken and the members moved out.
+    pub fn into_parts(self) -> (RoomRoster, Vec<Seat>, Vec<MovedOut>) {
+        let RoomReport { version, members, seats, taken, moved } = self;
+        (RoomRoster { version, members, seats }, taken, moved)
     }
 }
 
@@ -130,6 +141,7 @@ mod tests {
             members: vec![Member::new("u1", "Alice")],
             seats: vec![seat("u1", "s1", 5)],
             taken: vec![seat("u1", "s1", 5), seat("u2", "s2", 6)],
+            moved: vec![],
         }
     }
 
@@ -145,7 +157,7 @@ mod tests {
         let sent = report();
         let got: RoomReport = serde_json::from_str(&serde_json::to_string(&sent).unwrap()).unwrap();
         assert_eq!(got, sent);
-        let (roster, taken) = got.into_parts();
+        let (roster, taken, _) = got.into_parts();
         assert_eq!((roster.version, roster.members, roster.seats), (sent.version, sent.members, sent.seats));
         assert_eq!(taken, sent.taken);
     }
@@ -161,7 +173,7 @@ mod tests {
         let old: RoomRoster = serde_json::from_str(r#"{"version":3,"members":[{"id":"u1","name":"A"}]}"#).unwrap();
         assert_eq!(old, RoomRoster { version: 3, members: vec![Member::new("u1", "A")], seats: vec![] });
         let report: RoomReport = serde_json::from_str(r#"{"version":3,"members":[]}"#).unwrap();
-        assert!(report.taken.is_empty());
+        assert!(report.taken.is_empty() && report.moved.is_empty());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The admin API (contract v1.1, server to server): a space's channels (list, create or update,
-//! delete — the space's Lobby owns them) and tokens minted for a host app that does not hold
-//! `AUTH_SECRET`. `Authorization: Bearer <ADMIN_API_KEY>`, compared in constant time; checked
+//! delete — the space's Lobby owns them), its members (mute, kick, move: also open to the space's
+//! moderators' tokens) and tokens minted for a host app that does not hold `AUTH_SECRET`. `Authorization: Bearer <ADMIN_API_KEY>`, compared in constant time; checked
 //! before anything else is read. Never answered with CORS headers (`lib.rs`).
 
+use percent_encoding::percent_decode_str;
 use worker::{Env, Method, Request, Response};
 
 use super::{auth_secret, body, header};
@@ -12,6 +13,7 @@ use crate::error::AppError;
 use crate::grants::TokenRequest;
 use crate::handshake;
 use crate::http::{self, json, now_secs};
+use crate::moderation::{self, Action};
 use crate::space::valid_id;
 use crate::{admin_key, auth};
 
@@ -20,6 +22,9 @@ const MAX_ADMIN_BODY: usize = 8 * 1024;
 
 /// `/api/admin/…`: `rest` is the path after it, split at `/`.
 pub async fn route(req: Request, env: &Env, config: &Config, rest: &[&str]) -> Result<Response, AppError> {
+    if let ["spaces", space, "members", user, action] = rest {
+        return member(&req, env, config, space, user, action).await;
+    }
     check_key(&req, config)?;
     match (req.method(), rest) {
         (Method::Post, ["tokens"]) => mint(&req, config).await,
@@ -47,11 +52,73 @@ pub async fn route(req: Request, env: &Env, config: &Config, rest: &[&str]) -> R
     }
 }
 
+/// `POST /api/admin/spaces/{space}/members/{user_id}/{mute|kick|move}`: by the admin key or a
+/// moderator token of that space; the space's Lobby finds the user and has their room act.
+async fn member(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    space: &str,
+    user: &str,
+    action: &str,
+) -> Result<Response, AppError> {
+    let space = space_id(space)?;
+    authorize_moderator(req, config, space)?;
+    let action = match action {
+        "mute" => Action::Mute,
+        "kick" => Action::Kick,
+        "move" => Action::Move,
+        _ => return Err(AppError::not_found()),
+    };
+    if req.method() != Method::Post {
+        return Err(AppError::new(405, "method_not_allowed", "this route takes POST"));
+    }
+    let user_id =
+        percent_decode_str(user).decode_utf8().map_err(|_| AppError::bad_request("the user id is not UTF-8"))?;
+    let chars = user_id.chars().count();
+    if chars == 0 || chars > auth::MAX_USER_ID_CHARS || user_id.chars().any(char::is_control) {
+        return Err(AppError::bad_request("user ids are 1-128 characters"));
+    }
+    let body = if action == Action::Kick && header(req, "content-type").is_none() {
+        Vec::new() // a kick needs no body
+    } else {
+        body::json_body(req, MAX_ADMIN_BODY).await?
+    };
+    let order = moderation::parse_body(action, &user_id, &body).map_err(AppError::bad_request)?;
+    let body = serde_json::to_string(&order).map_err(|_| AppError::internal())?;
+    lobby(env, space, Method::Post, "/members", Some(body)).await
+}
+
+/// The admin key, or a token of a moderator of `space` (another space's moderator or a member:
+/// 403 `forbidden`). Without `ADMIN_API_KEY` only the key's own use answers 503.
+fn authorize_moderator(req: &Request, config: &Config, space: &str) -> Result<(), AppError> {
+    let authorization = header(req, "authorization");
+    let given = handshake::bearer_from_header(authorization.as_deref())?;
+    if config.admin_api_key.as_deref().is_some_and(|key| admin_key::matches(given, key)) {
+        return Ok(());
+    }
+    if given.matches('.').count() != 2 {
+        // Not a token: a wrong admin key, or one the server does not have.
+        return match config.admin_api_key {
+            Some(_) => Err(AppError::unauthorized("the admin key is wrong")),
+            None => Err(not_configured()),
+        };
+    }
+    let user = super::verify(given, config)?;
+    if user.grants.is_moderator() && user.grants.space == space {
+        Ok(())
+    } else {
+        Err(AppError::new(403, "forbidden", "only the admin key or a moderator of this space may do this"))
+    }
+}
+
+fn not_configured() -> AppError {
+    AppError::new(503, "not_configured", "the server has no ADMIN_API_KEY configured")
+}
+
 /// 503 without `ADMIN_API_KEY`, 401 without the right one.
 fn check_key(req: &Request, config: &Config) -> Result<(), AppError> {
-    let Some(key) = config.admin_api_key.as_deref() else {
-        return Err(AppError::new(503, "not_configured", "the server has no ADMIN_API_KEY configured"));
-    };
+    let Some(key) = config.admin_api_key.as_deref() else { return Err(not_configured()) };
     let authorization = header(req, "authorization");
     let given = handshake::bearer_from_header(authorization.as_deref())?;
     if admin_key::matches(given, key) {

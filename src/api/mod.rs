@@ -43,7 +43,7 @@ pub(crate) fn auth_secret(config: &Config) -> Result<&str, AppError> {
     config.auth_secret.as_deref().ok_or_else(AppError::not_configured)
 }
 
-fn verify(token: &str, config: &Config) -> Result<User, AppError> {
+pub(crate) fn verify(token: &str, config: &Config) -> Result<User, AppError> {
     auth::verify(token, auth_secret(config)?, now_secs()).map_err(|e| AppError::unauthorized(e.detail()))
 }
 

@@ -25,13 +25,17 @@ use crate::channels::Registry;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::{self, now_ms};
-use crate::protocol::{self, close, LobbyMsg, Reason};
+use crate::moderation::{Moderate, Policy};
+use crate::protocol::{self, close, LobbyMsg, Member, Reason};
 use crate::rate_limit::Verdict;
-use crate::report::{EvictRequest, RoomReport, RoomRoster, SeatQuery};
+use crate::report::{EvictRequest, MovedOut, RoomReport, RoomRoster, SeatQuery};
 use crate::seats::{Claims, GiveWay, Seat};
+use crate::webhook::{Arrivals, RosterChange};
 
+mod moderation;
 mod observers;
 mod registry;
+mod webhooks;
 
 use observers::{expires_ms, is_open, is_ping, keep, send_error, Buckets, ALL_TAG, MAX_PER_USER, SOME_TAG};
 
@@ -48,6 +52,12 @@ pub struct Lobby {
     registry: RefCell<Registry>,
     /// Which space this lobby serves (from requests, kept in storage for the alarm).
     space: RefCell<Option<String>>,
+    /// Server mutes and bans of the space (loaded with the rosters).
+    policy: RefCell<Policy>,
+    /// Webhook events waiting for delivery.
+    webhooks: RefCell<webhooks::Queue>,
+    /// Members announced as moved whose arrival is still to come (memory only).
+    arrivals: RefCell<Arrivals>,
     /// Each user's newest claim, rebuilt from the stored rosters' seats on first use.
     claims: RefCell<Claims>,
     /// Observer sockets' flood buckets (memory only).
@@ -74,6 +84,9 @@ impl DurableObject for Lobby {
             rosters: RefCell::new(None),
             registry: RefCell::new(Registry::default()),
             space: RefCell::new(None),
+            policy: RefCell::new(Policy::default()),
+            webhooks: RefCell::new(webhooks::Queue::default()),
+            arrivals: RefCell::new(Arrivals::default()),
             claims: RefCell::new(Claims::default()),
             buckets: Buckets::default(),
             alarm: Cell::new(None),
@@ -108,11 +121,15 @@ impl DurableObject for Lobby {
                     query("channels").map(|c| c.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect());
                 self.observe(&user, exp, channels.as_deref()).await
             }
+            (Method::Post, "/members") => {
+                let order: Moderate = req.json().await?;
+                self.moderate(order).await
+            }
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
                 let report: RoomReport = req.json().await?;
-                let (roster, taken) = report.into_parts();
-                self.update(channel_id, roster, &taken).await?;
+                let (roster, taken, moved) = report.into_parts();
+                self.update(channel_id, roster, &taken, &moved).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
             (Method::Get, "/superseded") => {
@@ -147,8 +164,16 @@ impl DurableObject for Lobby {
             }
         }
         self.expire_temporary(now).await?;
+        let overdue = self.arrivals.borrow_mut().overdue(now);
+        self.enqueue(overdue).await?;
         let idle_ms = self.config.temp_channel_idle_secs * 1000;
-        if let Some(at) = self.registry.borrow().next_expiry(idle_ms) {
+        let delivery = self.deliver_due().await?;
+        let later = [
+            self.registry.borrow().next_expiry(idle_ms),
+            self.arrivals.borrow().next_deadline().filter(|_| self.config.webhook.is_some()),
+            delivery,
+        ];
+        for at in later.into_iter().flatten() {
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = next {
@@ -263,6 +288,7 @@ impl Lobby {
             }
         }
         let registry: Registry = storage.get(registry::REGISTRY_KEY).await?.unwrap_or_default();
+        let policy = self.load_policy().await?;
         let configured = self.configured().iter().map(|c| c.id.clone());
         let ids: Vec<String> = configured.chain(registry.channels.iter().map(|c| c.id.clone())).collect();
         let mut rosters = HashMap::new();
@@ -279,11 +305,18 @@ impl Lobby {
             claims.remember(id, &roster.seats);
         }
         *self.registry.borrow_mut() = registry;
+        *self.policy.borrow_mut() = policy;
         *self.rosters.borrow_mut() = Some(rosters);
         Ok(())
     }
 
-    async fn update(&self, channel_id: &str, mut update: RoomRoster, taken: &[Seat]) -> worker::Result<()> {
+    async fn update(
+        &self,
+        channel_id: &str,
+        mut update: RoomRoster,
+        taken: &[Seat],
+        moved: &[MovedOut],
+    ) -> worker::Result<()> {
         self.load().await?;
         if !self.exists(channel_id) {
             // A room of a channel deleted meanwhile (a join that raced the delete): close it.
@@ -295,7 +328,7 @@ impl Lobby {
         // Decide and apply in one step (no await in between), so concurrent updates see each
         // other's effects: the newer roster, minus every seat that gives way, and the other
         // channels that lose a seat.
-        let (give_way, changed) = {
+        let (give_way, changed, before) = {
             let mut guard = self.rosters.borrow_mut();
             let Some(rosters) = guard.as_mut() else { return Ok(()) };
             // A late report's roster is old news, but the seats it says were taken still count.
@@ -319,17 +352,41 @@ impl Lobby {
                     }
                 }
             }
+            // Each changed channel's members before this report (for the webhooks).
+            let before: Vec<Vec<Member>> = changed
+                .iter()
+                .map(|id| {
+                    let old = rosters.get(id).map(|r| r.members.clone()).unwrap_or_default();
+                    if id == channel_id {
+                        return old;
+                    }
+                    // A channel that lost a seat: its roster before the unseat.
+                    let mut old = old;
+                    for GiveWay { channel_id: from, seat } in &give_way {
+                        if from == id {
+                            if let Some(m) = update.members.iter().find(|m| m.id == seat.user_id) {
+                                old.push(m.clone());
+                            }
+                        }
+                    }
+                    old
+                })
+                .collect();
             if !stale {
                 rosters.insert(channel_id.to_owned(), update);
             }
             let changed: Vec<(String, RoomRoster)> =
                 changed.into_iter().filter_map(|id| rosters.get(&id).cloned().map(|r| (id, r))).collect();
-            (give_way, changed)
+            (give_way, changed, before)
         };
         for (id, roster) in &changed {
             self.state.storage().put(&key(id), roster).await?;
             self.send_channel(id, &roster.members);
             self.note_members(id, roster.members.len()).await?;
+        }
+        self.announce(channel_id, &changed, &before, moved).await?;
+        if let Some((_, roster)) = changed.iter().find(|(id, _)| id == channel_id) {
+            self.enforce(channel_id, &roster.members).await;
         }
         for GiveWay { channel_id: from, seat } in give_way {
             if let Err(err) = self.evict(&from, seat).await {
@@ -337,6 +394,33 @@ impl Lobby {
             }
         }
         Ok(())
+    }
+
+    /// The webhook events of one report (`before[i]` is `changed[i]`'s members before it).
+    async fn announce(
+        &self,
+        channel_id: &str,
+        changed: &[(String, RoomRoster)],
+        before: &[Vec<Member>],
+        moved: &[MovedOut],
+    ) -> worker::Result<()> {
+        if self.config.webhook.is_none() {
+            return Ok(());
+        }
+        let all: Vec<RosterChange> = changed
+            .iter()
+            .zip(before)
+            .map(|((id, roster), old)| RosterChange { channel_id: id, before: old, after: &roster.members })
+            .collect();
+        let (reported, others): (Vec<RosterChange>, Vec<RosterChange>) =
+            all.into_iter().partition(|c| c.channel_id == channel_id);
+        let Some(reported) = reported.first() else { return Ok(()) };
+        let events = crate::webhook::events(reported, &others, moved, &mut self.arrivals.borrow_mut(), now_ms());
+        let deadline = self.arrivals.borrow().next_deadline();
+        if let Some(at) = deadline {
+            self.alarm_by(at).await?;
+        }
+        self.enqueue(events).await
     }
 
     /// Tells the room `channel_id` that `seat` gave way to a newer one elsewhere.

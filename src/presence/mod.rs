@@ -284,6 +284,13 @@ impl Presence {
         Some(member)
     }
 
+    /// Server mute (a moderator's); returns the updated member, changed or not.
+    pub fn set_server_muted(&mut self, user_id: &str, muted: bool) -> Option<&Member> {
+        let i = self.position(user_id)?;
+        self.entries[i].member.server_muted = muted;
+        Some(&self.entries[i].member)
+    }
+
     /// Moves silent sockets to grace and removes entries whose grace ran out.
     pub fn sweep(&mut self, now: Millis, timing: Timing) -> Sweep {
         let mut sweep = Sweep::default();

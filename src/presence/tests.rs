@@ -254,3 +254,16 @@ fn a_plain_join_after_the_grace_is_still_a_fresh_entry() {
     p.sweep(10_000 + T.grace_ms, T);
     assert_eq!(p.join("alice", "Alice", Some("s1"), "s2", 30_000, MAX), Ok(Joined::New));
 }
+
+#[test]
+fn a_server_mute_survives_the_members_own_state() {
+    let mut p = Presence::default();
+    p.join("alice", "Alice", None, "s1", 1, 8).unwrap();
+    assert!(p.set_server_muted("alice", true).is_some_and(|m| m.server_muted));
+    // The member unmutes itself: its own mute changes, the server mute stays.
+    p.set_state("alice", true, false);
+    let member = p.set_state("alice", false, false).cloned().unwrap();
+    assert!(member.server_muted && !member.muted);
+    assert!(!p.set_server_muted("alice", false).unwrap().server_muted);
+    assert!(p.set_server_muted("nobody", true).is_none());
+}

@@ -33,11 +33,15 @@ pub struct Member {
     pub muted: bool,
     #[serde(default)]
     pub deafened: bool,
+    /// Muted by a moderator (contract v1.1): the member's own `state` does not clear it, and
+    /// every page plays none of its audio while it is set.
+    #[serde(default)]
+    pub server_muted: bool,
 }
 
 impl Member {
     pub fn new(id: &str, name: &str) -> Self {
-        Member { id: id.to_owned(), name: name.to_owned(), muted: false, deafened: false }
+        Member { id: id.to_owned(), name: name.to_owned(), muted: false, deafened: false, server_muted: false }
     }
 }
 
@@ -89,8 +93,12 @@ pub enum ClientMsg {
     State { muted: bool, deafened: bool },
     /// Voice activity; relayed to everyone else, not stored.
     Speaking { speaking: bool },
-    /// Leave the channel now.
-    Leave,
+    /// Leave the channel now; `to`: for another channel of the space (the page's own switch),
+    /// which the webhooks announce as one `member.moved`.
+    Leave {
+        #[serde(default)]
+        to: Option<String>,
+    },
 }
 
 /// Server → client messages of the voice channel.
@@ -131,6 +139,11 @@ pub enum ServerMsg<'a> {
     Signal {
         from: &'a str,
         payload: &'a Value,
+    },
+    /// A moderator moved you to `channel_id`: the socket is closed with 4010 next, and the page
+    /// joins that channel by itself.
+    Move {
+        channel_id: &'a str,
     },
     Error {
         reason: Reason,
@@ -207,7 +220,7 @@ pub fn parse_client_msg(text: &str, self_id: &str) -> Result<ClientMsg, Protocol
                 return Err(ProtocolError::new(Reason::BadMessage, "signal.payload must be an object"));
             }
         }
-        ClientMsg::State { .. } | ClientMsg::Speaking { .. } | ClientMsg::Leave => {}
+        ClientMsg::State { .. } | ClientMsg::Speaking { .. } | ClientMsg::Leave { .. } => {}
     }
     Ok(msg)
 }
@@ -232,7 +245,11 @@ mod tests {
             parse_client_msg(r#"{"type":"state","muted":true,"deafened":false}"#, "me").unwrap(),
             ClientMsg::State { muted: true, deafened: false }
         );
-        assert_eq!(parse_client_msg(r#"{"type":"leave"}"#, "me").unwrap(), ClientMsg::Leave);
+        assert_eq!(parse_client_msg(r#"{"type":"leave"}"#, "me").unwrap(), ClientMsg::Leave { to: None });
+        assert_eq!(
+            parse_client_msg(r#"{"type":"leave","to":"b"}"#, "me").unwrap(),
+            ClientMsg::Leave { to: Some("b".into()) }
+        );
     }
 
     #[test]
@@ -282,7 +299,7 @@ mod tests {
         let json = ServerMsg::MemberJoined { member: &member, resumed: true, media_kept: false }.to_json();
         assert_eq!(
             json,
-            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false},"resumed":true,"media_kept":false}"#
+            r#"{"type":"member_joined","member":{"id":"u1","name":"Alice","muted":false,"deafened":false,"server_muted":false},"resumed":true,"media_kept":false}"#
         );
         let err = ServerMsg::error(Reason::AlreadyInChannel, "x").to_json();
         assert!(err.starts_with(r#"{"type":"error","reason":"already_in_channel""#), "{err}");

@@ -61,6 +61,9 @@ impl Room {
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
+        if self.banned(user_id).await? {
+            return refuse_with(pair, Reason::Banned, "you are banned from this channel for now");
+        }
         self.yield_superseded_seat(channel_id, user_id, presented).await?;
         // Decide on fresh state, with no await between the decision and accepting the socket (nor
         // the in-memory copy of storage, `persist`): the grace alarm is another event of this

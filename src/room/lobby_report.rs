@@ -12,7 +12,7 @@ use super::Room;
 use crate::http::{self, now_ms};
 use crate::presence::{Presence, Refused};
 use crate::protocol::Member;
-use crate::report::{RoomReport, SeatQuery};
+use crate::report::{MovedOut, RoomReport, SeatQuery};
 use crate::seats::Seat;
 
 /// The least time between two roster updates from one room to the lobby: a room filling up or
@@ -26,6 +26,8 @@ pub struct ReportQueue {
     pending: RefCell<Option<(Vec<Member>, Vec<Seat>)>>,
     /// Seats taken since the last report was sent.
     taken: RefCell<Vec<Seat>>,
+    /// Members moved out since the last report was sent.
+    moved: RefCell<Vec<MovedOut>>,
     /// Whether a send is under way: the lobby gets every change, after the event that made it.
     sending: Cell<bool>,
 }
@@ -36,6 +38,7 @@ impl ReportQueue {
             seq: Cell::new(0),
             pending: RefCell::new(None),
             taken: RefCell::new(Vec::new()),
+            moved: RefCell::new(Vec::new()),
             sending: Cell::new(false),
         }
     }
@@ -43,6 +46,11 @@ impl ReportQueue {
     /// A join took `seat`: the next report names it, even if the user leaves again before.
     pub fn took(&self, seat: Seat) {
         self.taken.borrow_mut().push(seat);
+    }
+
+    /// A member left for another channel: the next report says so.
+    pub fn moved(&self, moved: MovedOut) {
+        self.moved.borrow_mut().push(moved);
     }
 
     /// The next report's version: versions grow across hibernation (the clock) and within a
@@ -68,12 +76,14 @@ impl Room {
                 let next = room.reports.pending.borrow_mut().take();
                 let Some((members, seats)) = next else { break };
                 let taken = std::mem::take(&mut *room.reports.taken.borrow_mut());
+                let moved = std::mem::take(&mut *room.reports.moved.borrow_mut());
                 let version = room.reports.next_version();
-                let report = RoomReport { version, members, seats, taken };
+                let report = RoomReport { version, members, seats, taken, moved };
                 if let Err(err) = room.send_report(&report).await {
                     crate::log::error("room", "lobby update failed", err);
                     // Kept for the next update: the lobby must still hear of these joins.
                     room.reports.taken.borrow_mut().splice(0..0, report.taken);
+                    room.reports.moved.borrow_mut().splice(0..0, report.moved);
                 }
                 worker::Delay::from(std::time::Duration::from_millis(LOBBY_GAP_MS)).await;
             }

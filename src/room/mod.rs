@@ -1,4 +1,4 @@
-//! The `VoiceRoom` Durable Object: one per channel (`idFromName(channel_id)`). It holds the
+//! The `VoiceRoom` Durable Object: one per channel of a space (`space.rs` names it). It holds the
 //! channel's hibernatable WebSockets, relays signals to one peer with a server-set `from`, and
 //! keeps presence. Nothing that matters lives only in memory (`store.rs`: each live member is its
 //! socket's attachment, every entry is also in storage, one alarm covers every deadline). After
@@ -8,7 +8,8 @@
 //!
 //! The parts: `sockets.rs` (who each socket is, its flood bucket; the only writer of
 //! attachments), `store.rs` (the presence mirror and the alarm), `lobby_report.rs` (the report
-//! queue to the Lobby), `wasm.rs` (bindings: reading a frame, the auto-response timestamp).
+//! queue to the Lobby), `moderation.rs` (server mute, kick, move), `wasm.rs` (bindings: reading a
+//! frame, the auto-response timestamp).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -29,6 +30,7 @@ use crate::turn::Selection;
 
 mod join;
 mod lobby_report;
+mod moderation;
 mod sockets;
 mod store;
 mod wasm;
@@ -60,6 +62,8 @@ pub struct Room {
     reports: ReportQueue,
     /// Recent joins per user (memory only: a limit, not a record).
     joins: RefCell<JoinLimit>,
+    /// Who a kick here banned, until when.
+    bans: moderation::BanList,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
 }
@@ -130,6 +134,7 @@ impl Room {
             store: Store::new(),
             reports: ReportQueue::new(),
             joins: RefCell::new(JoinLimit::default()),
+            bans: moderation::BanList::default(),
             me,
         }
     }
@@ -145,6 +150,10 @@ impl Room {
                 };
                 let space = query("space").unwrap_or_else(|| crate::space::DEFAULT_SPACE.to_owned());
                 self.join(&space, &channel_id, &user_id, &name, join::Ask::from_query(query)).await
+            }
+            (Method::Post, "/moderate") => {
+                let order: crate::moderation::Moderate = req.json().await?;
+                self.moderate(order).await
             }
             (Method::Post, "/delete") => {
                 self.delete().await?;
@@ -288,9 +297,12 @@ impl Room {
                     self.sockets.touch(&ws, &mut att);
                 }
             }
-            ClientMsg::Leave => {
+            ClientMsg::Leave { to } => {
                 let mut loaded = self.load().await?;
                 self.sockets.close(&ws, &mut att, close::NORMAL, "left");
+                if let Some(to) = to.filter(|to| crate::space::valid_id(to)) {
+                    self.reports.moved(crate::report::MovedOut { user_id: user_id.clone(), to });
+                }
                 if let Some(entry) = loaded.presence.remove(&user_id) {
                     self.after_removal(&mut loaded, &[entry]).await?;
                 }

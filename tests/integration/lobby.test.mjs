@@ -42,7 +42,7 @@ describe("lobby", () => {
     assert.deepEqual(update, {
       type: "channel",
       id: channel,
-      members: [{ id: a, name: "Ann", muted: false, deafened: false }],
+      members: [{ id: a, name: "Ann", muted: false, deafened: false, server_muted: false }],
     });
   });
 

@@ -35,7 +35,7 @@ describe("voice channel", () => {
     assert.equal(joined.channel_id, channel);
     assert.equal(joined.user_id, id);
     assert.match(joined.session_id, /^[A-Za-z0-9_-]{22,}$/, "session_id should carry at least 128 random bits");
-    assert.deepEqual(joined.members, [{ id, name: "Alice", muted: false, deafened: false }]);
+    assert.deepEqual(joined.members, [{ id, name: "Alice", muted: false, deafened: false, server_muted: false }]);
     assert.ok(Array.isArray(joined.ice_servers) && joined.ice_servers.length >= 1, JSON.stringify(joined.ice_servers));
     const urls = joined.ice_servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
     assert.ok(urls.includes("stun:stun.cloudflare.com:3478"), JSON.stringify(urls));
@@ -60,7 +60,7 @@ describe("voice channel", () => {
     const second = await worker.join(channel, { id: b, name: "Ben" });
     assert.deepEqual(ids(second.joined.members), [a, b].sort());
     const news = await first.socket.next("member_joined");
-    assert.deepEqual(news.member, { id: b, name: "Ben", muted: false, deafened: false });
+    assert.deepEqual(news.member, { id: b, name: "Ben", muted: false, deafened: false, server_muted: false });
     assert.equal(news.resumed, false);
   });
 
