@@ -9,6 +9,7 @@
 //   --listen  LISTEN, default 127.0.0.1:8787 (0.0.0.0:8787 in the container)
 //   --data    DATA_DIR, default ./data (relative to the current directory)
 //   the build: CROMULENT_BUILD_DIR, default build/ of this checkout
+//   REQUIRED_ENV: comma-separated secret names that must be set (else exit 64)
 
 import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -45,6 +46,11 @@ for (const file of ["index.js", "index_bg.wasm"]) {
 
 const configPath = join(dataDir, "workerd.capnp");
 const { config, storageDir, secrets } = selfHostConfig({ dataDir, listen, configPath, env: process.env });
+// REQUIRED_ENV (the container sets AUTH_SECRET): refuse to start without them rather than
+// serve 503s, or hand out TURN credentials coturn will refuse.
+const required = (process.env.REQUIRED_ENV ?? "").split(",").map((n) => n.trim()).filter(Boolean);
+const absent = required.filter((n) => !secrets.includes(n));
+if (absent.length) fail(`${absent.join(", ")} not set (REQUIRED_ENV): put it in the environment or the env file`);
 try {
   mkdirSync(storageDir, { recursive: true });
   accessSync(storageDir, constants.W_OK);

@@ -32,6 +32,7 @@ export function serveEnv(vars) {
   }
   const env = {};
   for (const name of known) env[name] = vars[name] ?? "";
+  env.REQUIRED_ENV = "";
   return env;
 }
 
