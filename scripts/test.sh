@@ -32,6 +32,8 @@ stage "build the worker" bash scripts/build.sh
 stage "worker size" bash scripts/size.sh
 stage "integration tests (workerd via miniflare)" \
   node --test --test-concurrency=1 --test-timeout=120000 tests/integration/*.test.mjs
+stage "self-hosted: integration suite on bare workerd via scripts/serve.sh, static files, restarts" \
+  bash tests/integration-workerd/run.sh
 stage "TURN tests (real coturn, provider APIs on loopback, deployment files)" \
   node --test --test-concurrency=1 --test-timeout=120000 tests/turn/*.test.mjs
 stage "fault and load tests (crashes, half-open sockets, floods, churn, 200 channels, secrets)" \

@@ -19,9 +19,13 @@ export const BASE = "http://localhost";
  * Starts the built worker. `vars` override wrangler.toml's `[vars]` (a value of `undefined`
  * removes the variable); `secret: null` starts it without AUTH_SECRET. `autoPingMs` makes every
  * socket opened through this instance send `ping` at that interval. `outbound(request)` answers
- * the worker's own outgoing fetches (TURN provider APIs) instead of the network.
+ * the worker's own outgoing fetches (TURN provider APIs) instead of the network. With
+ * CROMULENT_TARGET=workerd it starts scripts/serve.sh instead (no `outbound`, no forced hibernation).
  */
-export async function startWorker({ vars = {}, secret = SECRET, autoPingMs = 0, assets = true, outbound } = {}) {
+export async function startWorker(opts = {}) {
+  // CROMULENT_TARGET=workerd: the same tests against scripts/serve.sh (bare workerd, tests/lib/serve.mjs).
+  if (process.env.CROMULENT_TARGET === "workerd") return (await import("./serve.mjs")).startServedWorker(opts);
+  const { vars = {}, secret = SECRET, autoPingMs = 0, assets = true, outbound } = opts;
   const scriptPath = join(BUILD_DIR, "index.js");
   if (!existsSync(scriptPath)) {
     throw new Error(`${scriptPath} is missing: build the worker first (bash scripts/build.sh)`);
