@@ -67,6 +67,11 @@ pub struct Config {
     pub admin_api_key: Option<String>,
     /// Seconds a temporary channel may stay empty before it is deleted.
     pub temp_channel_idle_secs: u64,
+    /// Where the worker runs: "workerd" when self-hosted (`RUNTIME=workerd`, which
+    /// scripts/serve.sh sets), else "cloudflare".
+    pub runtime: &'static str,
+    /// What its Durable Objects store on (`STORAGE`, e.g. "disk" when self-hosted).
+    pub storage_kind: String,
     /// `WEBHOOK_URL` + `WEBHOOK_SECRET` (secret), when both are set and valid.
     pub webhook: Option<crate::webhook::WebhookSettings>,
     pub turn: TurnSettings,
@@ -169,6 +174,8 @@ impl Config {
             joins_per_10_secs,
             admin_api_key: lookup("ADMIN_API_KEY").filter(|s| !s.is_empty()),
             temp_channel_idle_secs,
+            runtime: if get("RUNTIME").as_deref() == Some("workerd") { "workerd" } else { "cloudflare" },
+            storage_kind: get("STORAGE").unwrap_or_else(|| "cloudflare".to_owned()),
             webhook,
             turn: TurnSettings {
                 provider: get("TURN_PROVIDER").map(|p| p.to_ascii_lowercase()),
@@ -355,6 +362,13 @@ mod tests {
         let c = config(&[("ADMIN_API_KEY", "k"), ("TEMP_CHANNEL_IDLE_SECS", "1")]);
         assert_eq!((c.admin_api_key.as_deref(), c.temp_channel_idle_secs), (Some("k"), 1));
         assert_eq!(config(&[("TEMP_CHANNEL_IDLE_SECS", "0")]).temp_channel_idle_secs, 300);
+    }
+
+    #[test]
+    fn a_self_hosted_worker_knows_it() {
+        assert_eq!((config(&[]).runtime, config(&[]).storage_kind.as_str()), ("cloudflare", "cloudflare"));
+        let c = config(&[("RUNTIME", "workerd"), ("STORAGE", "disk")]);
+        assert_eq!((c.runtime, c.storage_kind.as_str()), ("workerd", "disk"));
     }
 
     #[test]

@@ -39,7 +39,9 @@ use worker::{event, Context, Env, Method, Request, Response};
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let (config, _) = http::settings(&env);
     let started = http::now_ms();
-    let request_id = log::request_id(req.headers().get("cf-ray").ok().flatten());
+    // Self-hosted, `cf-ray` is whatever the client sent: never trusted there.
+    let ray = req.headers().get("cf-ray").ok().flatten().filter(|_| config.runtime != "workerd");
+    let request_id = log::request_id(ray);
     let method = req.method();
     // CORS (contract v1.1): only for an allowed origin, only on the page's files and routes.
     let path = req.path();
@@ -94,7 +96,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Post, ["api", "session"]) => api::guest_signin(req, &config).await,
-        (Method::Get, ["api", "health"]) => api::health(&selection).await,
+        (Method::Get, ["api", "health"]) => api::health(env, &config, &selection).await,
         (Method::Get, ["api", "channels"]) => api::channels(&req, env, &config).await,
         (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection).await,
         (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, &config).await,

@@ -87,10 +87,23 @@ pub async fn guest_signin(req: Request, config: &Config) -> Result<Response, App
     json(&serde_json::json!({ "token": token, "user": { "id": claims.sub, "name": claims.name } }))
 }
 
-/// `GET /api/health`: no secrets, no auth. A remote TURN provider's block says what its last call
-/// gave (see `turn::remote::health`).
-pub async fn health(selection: &Selection) -> Result<Response, AppError> {
-    json(&serde_json::json!({ "ok": true, "turn": turn::remote::health(selection, now_secs()).await }))
+/// `GET /api/health`: no secrets, no auth. Where the worker runs, whether its storage answers (a
+/// write and a read in the default space's Lobby; 503 when it does not), and what a remote TURN
+/// provider's last call gave (see `turn::remote::health`).
+pub async fn health(env: &Env, config: &Config, selection: &Selection) -> Result<Response, AppError> {
+    let checked = async {
+        let stub = http::lobby_stub(env, DEFAULT_SPACE)?;
+        let resp = stub.fetch_with_request(http::internal_request("/health", Method::Get, None)?).await?;
+        Ok::<_, worker::Error>(resp.status_code() == 200)
+    };
+    let storage_ok = checked.await.unwrap_or(false);
+    let body = serde_json::json!({
+        "ok": storage_ok,
+        "runtime": config.runtime,
+        "storage": { "kind": config.storage_kind, "ok": storage_ok },
+        "turn": turn::remote::health(selection, now_secs()).await,
+    });
+    Ok(Response::from_json(&body)?.with_status(if storage_ok { 200 } else { 503 }))
 }
 
 /// `GET /api/channels`: the caller's space's channels (those its token may join) with their

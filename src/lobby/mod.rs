@@ -132,6 +132,17 @@ impl DurableObject for Lobby {
                 self.update(channel_id, roster, &taken, &moved).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
             }
+            (Method::Get, "/health") => {
+                // A write and a read: the storage answers, or this fails and health says so.
+                let now = now_ms();
+                self.state.storage().put("health", now).await?;
+                let read: Option<u64> = self.state.storage().get("health").await?;
+                if read == Some(now) {
+                    Response::ok("ok")
+                } else {
+                    Response::error("storage read back something else", 500)
+                }
+            }
             (Method::Get, "/superseded") => {
                 let Some(query) = SeatQuery::from_pairs(url.query_pairs()) else {
                     return Response::error("bad seat query", 400);

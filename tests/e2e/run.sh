@@ -89,16 +89,23 @@ pulseaudio -D -n --exit-idle-time=-1 --load=module-native-protocol-unix --load=m
   >"$WORK/pulseaudio.log" 2>&1 || fail "pulseaudio did not start: $(cat "$WORK/pulseaudio.log")"
 pulse_pid="$(cat "$XDG_RUNTIME_DIR/pulse/pid")"
 
-echo "e2e: starting wrangler dev on $BASE_URL (log: $LOG)"
 # An empty env file instead of a developer's .dev.vars: the run depends on nothing local.
 : >"$WORK/e2e.env"
-setsid npx wrangler dev --port "$PORT" --ip 127.0.0.1 \
-  --env-file "$WORK/e2e.env" \
-  --var "AUTH_SECRET:$AUTH_SECRET" \
-  --var RECONNECT_GRACE_SECS:2 \
-  --persist-to "$WORK/state" \
-  --show-interactive-dev-session=false \
-  >"$LOG" 2>&1 </dev/null &
+if [ "${E2E_SERVER:-wrangler}" = workerd ]; then
+  # The self-hosted path: bare workerd through scripts/serve.sh, its data directory in $WORK.
+  echo "e2e: starting scripts/serve.sh (bare workerd) on $BASE_URL (log: $LOG)"
+  AUTH_SECRET="$AUTH_SECRET" RECONNECT_GRACE_SECS=2 setsid bash scripts/serve.sh \
+    --listen "127.0.0.1:$PORT" --data "$WORK/state" >"$LOG" 2>&1 </dev/null &
+else
+  echo "e2e: starting wrangler dev on $BASE_URL (log: $LOG)"
+  setsid npx wrangler dev --port "$PORT" --ip 127.0.0.1 \
+    --env-file "$WORK/e2e.env" \
+    --var "AUTH_SECRET:$AUTH_SECRET" \
+    --var RECONNECT_GRACE_SECS:2 \
+    --persist-to "$WORK/state" \
+    --show-interactive-dev-session=false \
+    >"$LOG" 2>&1 </dev/null &
+fi
 wrangler_pid=$!
 
 ready=""

@@ -16,7 +16,7 @@ import { ROOT } from "../lib/config.mjs";
 import { SERVE_SH, SelfHosted } from "../lib/serve.mjs";
 import { tokenWith, verifyToken } from "../lib/tokens.mjs";
 import { sleep } from "../lib/wait.mjs";
-import { SECRET_NAMES, varNames } from "../lib/workerd.mjs";
+import { SECRET_NAMES, SELF_HOST_MARKERS, varNames } from "../lib/workerd.mjs";
 
 const SECRET = `serve-${randomBytes(16).toString("hex")}`;
 const TURN_SECRET = `turn-${randomBytes(16).toString("hex")}`;
@@ -122,7 +122,7 @@ describe("the self-hosted server (scripts/serve.sh)", () => {
     assert.doesNotMatch(config, /inspector|network = /);
   });
 
-  test("GET /api/health tells the runtime and the storage state", { todo: "the worker does not report them yet (issue 18: RUNTIME/STORAGE bindings)" }, async () => {
+  test("GET /api/health tells the runtime and the storage state", async () => {
     const { body } = await getJson(server.url, "/api/health");
     assert.equal(body.runtime, "workerd");
     assert.equal(body.storage?.kind, "disk");
@@ -187,6 +187,6 @@ test("every variable and secret the worker reads is passed on by serve.sh", () =
   };
   walk(join(ROOT, "src"));
   assert.ok(names.has("AUTH_SECRET") && names.has("VOICE_CHANNELS"), `the scan finds the variables: ${[...names]}`);
-  const passed = new Set([...varNames(), ...SECRET_NAMES]);
+  const passed = new Set([...varNames(), ...SECRET_NAMES, ...Object.keys(SELF_HOST_MARKERS)]);
   assert.deepEqual([...names].filter((n) => !passed.has(n)), [], "add them to OPTIONAL_VAR_NAMES or SECRET_NAMES in tests/lib/workerd.mjs");
 });

@@ -118,6 +118,11 @@ describe("guest sign-in and the HTTP API (default configuration)", () => {
     assert.equal(body.turn.provider, "none");
     assert.equal(body.turn.status, "ok");
     assert.equal(typeof body.turn.detail, "string");
+    // Under miniflare: Cloudflare's runtime; through scripts/serve.sh (CROMULENT_TARGET=workerd):
+    // self-hosted on disk. Either way the storage answered.
+    const selfHosted = process.env.CROMULENT_TARGET === "workerd";
+    assert.equal(body.runtime, selfHosted ? "workerd" : "cloudflare");
+    assert.deepEqual(body.storage, { kind: selfHosted ? "disk" : "cloudflare", ok: true });
   });
 
   test("health does not reveal AUTH_SECRET", async () => {
