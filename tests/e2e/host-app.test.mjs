@@ -263,12 +263,33 @@ test("a host app's link opens the voice page as its user in its space, with chan
     assert.equal(await page.locator("#voice-detail").textContent(), "This channel was deleted.");
     await waitForSidebar(page, (s) => JSON.stringify(Object.keys(s)) === JSON.stringify(["Lounge"]), "the channel gone");
 
+    // Another link opened in the same tab (only the fragment changes): the page follows it.
+    const memberName = unique("Member");
+    const member = await admin("POST", "/api/admin/tokens", { sub: `member-${Date.now()}`, name: memberName, space: SPACE });
+    assert.equal(member.status, 200, JSON.stringify(member.body));
+    await page.evaluate((token) => { location.hash = `token=${token}`; }, member.body.token);
+    await page.locator("#me-name", { hasText: memberName }).waitFor({ timeout: 10_000 });
+    assert.equal(page.url(), `${worker.url}/`);
+    assert.equal(await page.locator("#role-badge").isVisible(), false, "a member has no badge");
+    assert.equal(await page.locator("#space-name").textContent(), SPACE);
+    assert.equal(await page.locator("#voice-bar").isHidden(), true, "the new user is in no call");
+
+    // A link that cannot be used, in a browser nobody signed in to: the sign-in card says so.
+    const fresh = await browser.newContext({ viewport: VIEWPORT });
+    const bad = await fresh.newPage();
+    await watch(bad);
+    await bad.goto(`${worker.url}/#token=not-a-token`);
+    await bad.getByText("This sign-in link is not valid.").waitFor({ timeout: 10_000 });
+    assert.equal(await bad.getByLabel("Display name").isVisible(), true);
+    assert.equal(bad.url(), `${worker.url}/`);
+
     // A guest of the default space sees neither a space name nor a badge.
     const guest = await signIn(browser, unique("Guest"), { base: worker.url });
     assert.equal(await guest.page.locator("#space-name").isVisible(), false);
     assert.equal(await guest.page.locator("#role-badge").isVisible(), false);
     await waitForSidebar(guest.page, (s) => "General" in s && !("Lounge" in s), "the default space's channels");
     assertQuiet(page);
+    assertQuiet(bad);
     assertQuiet(guest.page);
   } finally {
     await closeBrowser(browser);
