@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * app.js — the page's start-up and wiring: the sign-in card, the signed-in app (session.js), the
- * lobby (lobby.js), the call (voice.js), the settings dialog (settings.js: devices,
+ * app.js — the page's start-up and wiring: the sign-in card, a token handed over in the link
+ * (`#token=…`), the signed-in app (session.js), the lobby (lobby.js), the call (voice.js), the settings dialog (settings.js: devices,
  * voice-settings.js: input mode and threshold), the push-to-talk key, each member's volume menu
  * (member-menu.js), and drawing it all (render.js) when something changes. The buttons and
  * shortcuts of the voice bar live here.
@@ -12,7 +12,9 @@ import { MemberMenu } from "./member-menu.js";
 import { PreferenceStore } from "./preferences.js";
 import { installPushToTalkKey } from "./push-to-talk-key.js";
 import { Screen } from "./render.js";
-import { Session, Unauthorized, errorText, validName } from "./session.js";
+import {
+  Session, Unauthorized, errorText, readClaims, takeFragmentToken, validName, whoFromLink,
+} from "./session.js";
 import { DeviceSettings } from "./settings.js";
 import { Sounds } from "./sounds.js";
 import { VoiceSettings } from "./voice-settings.js";
@@ -119,7 +121,38 @@ function stopSession() {
   state.user = null;
   state.lastSessionId = null;
   session.clear();
+  screen.identity(null);
 }
+
+/**
+ * A link with `#token=<jwt>` (a host app sending its user here): the token is taken out of the
+ * address bar at once (history.replaceState: not kept in the history either), remembered like a
+ * guest's, and used. A link that cannot be used leaves whoever is signed in signed in.
+ * @param {{token: string, fragment: string}} link
+ * @returns {boolean} whether the page now runs as the link's user
+ */
+function useLink(link) {
+  history.replaceState(history.state, "", `${location.pathname}${location.search}${link.fragment}`);
+  const who = whoFromLink(link.token, Date.now() / 1000);
+  if ("error" in who) {
+    console.warn(`[app] ${who.error}`);
+    if (!session.token) {
+      showSignIn();
+      el.signinError.textContent = who.error;
+    }
+    return false;
+  }
+  session.remember(who);
+  stopSession();
+  startApp(who);
+  return true;
+}
+
+// A new link opened in this tab (only the fragment changed: no reload).
+window.addEventListener("hashchange", () => {
+  const link = takeFragmentToken(location.hash);
+  if (link) useLink(link);
+});
 
 // Another tab signed out, or in as someone else: this tab follows (one user per browser).
 session.watchOtherTabs((who) => {
@@ -136,6 +169,7 @@ function startApp(who) {
   el.app.hidden = false;
   el.meName.textContent = who.user.name;
   fillAvatar(el.meAvatar, who.user);
+  screen.identity(readClaims(who.token));
   state.lobby = new Lobby({
     token: who.token,
     onChange: render,
@@ -321,6 +355,9 @@ window.addEventListener("pagehide", () => state.room?.leave());
 
 /* ---- start -------------------------------------------------------------------------------- */
 
-const stored = session.stored();
-if (stored) startApp(stored);
-else showSignIn();
+const link = takeFragmentToken(location.hash);
+if (!link || !useLink(link)) {
+  const stored = session.stored();
+  if (stored) startApp(stored);
+  else if (!link) showSignIn();
+}

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * lobby.js — who is in which channel, for the sidebar: the lobby socket (`roster` on connect and
- * when the set of channels changes, then `channel` on every change), reconnected with backoff,
- * and the roster merging as plain functions (Node tests them).
+ * whenever the set of channels or a name changes — channels come and go at runtime, v1.1 —, then
+ * `channel` on every change), reconnected with backoff, and the roster merging as plain functions
+ * (Node tests them).
  */
 import { LOBBY_BACKOFF } from "./backoff.js";
 import { socketUrl } from "./protocol.js";
@@ -11,6 +12,19 @@ import { SignalSocket } from "./socket.js";
 /** @typedef {import("./protocol.js").Member} Member */
 /** @typedef {import("./protocol.js").ChannelRoster} ChannelRoster */
 /** @typedef {import("./protocol.js").LobbyMsg} LobbyMsg */
+/**
+ * A channel as the lobby lists it (v1.1 adds `max_members` and `temporary`; a server before v1.1
+ * sends neither).
+ * @typedef {ChannelRoster & {max_members?: number, temporary?: boolean}} Channel
+ */
+
+/**
+ * Whether a channel has no seat left (a join would be refused with `channel_full`).
+ * @param {Channel} channel
+ */
+export function isFull(channel) {
+  return typeof channel.max_members === "number" && channel.members.length >= channel.max_members;
+}
 
 /**
  * Each member once, first listing kept.
@@ -59,24 +73,40 @@ export class Lobby {
   /** @param {LobbyOptions} options */
   constructor(options) {
     this.options = options;
-    /** @type {ChannelRoster[]} */
+    /** @type {Channel[]} */
     this.channels = [];
+    /** A `roster` came from the lobby socket (fresher than any `GET /api/channels`). */
+    this.rostered = false;
+    /** Every channel name seen, so a channel deleted under us is still called by its name. */
+    this.names = /** @type {Map<string, string>} */ (new Map());
     /** @type {SignalSocket<LobbyMsg> | null} */
     this.socket = null;
   }
 
-  /** The channels from `GET /api/channels`, until the lobby's fresher roster arrives. */
+  /**
+   * The channels from `GET /api/channels`, until the lobby's fresher roster arrives (and never
+   * after it: a space may have no channel at all, and the roster says so).
+   */
   fillIn(/** @type {unknown} */ channels) {
-    if (this.channels.length > 0 || !Array.isArray(channels)) return;
-    this.channels = applyLobbyMsg([], { type: "roster", channels });
+    if (this.rostered || !Array.isArray(channels)) return;
+    this.apply({ type: "roster", channels });
+  }
+
+  /** A message from the lobby socket. @param {LobbyMsg} msg */
+  received(msg) {
+    if (msg.type === "roster") this.rostered = true;
+    this.apply(msg);
+  }
+
+  /** @param {LobbyMsg} msg */
+  apply(msg) {
+    this.channels = applyLobbyMsg(this.channels, msg);
+    for (const c of this.channels) this.names.set(c.id, c.name);
     this.options.onChange();
   }
 
   connect() {
-    const apply = (/** @type {LobbyMsg} */ msg) => {
-      this.channels = applyLobbyMsg(this.channels, msg);
-      this.options.onChange();
-    };
+    const apply = (/** @type {LobbyMsg} */ msg) => this.received(msg);
     this.socket = new SignalSocket(/** @type {import("./socket.js").SignalSocketOptions<LobbyMsg>} */ ({
       url: socketUrl("/api/lobby", location.href),
       token: this.options.token,
@@ -88,9 +118,14 @@ export class Lobby {
     return this;
   }
 
-  /** @param {string | null} id */
+  /** The channel's name (its last known one once it is gone), else its id. @param {string | null} id */
   channelName(id) {
-    return this.channels.find((c) => c.id === id)?.name ?? id ?? "";
+    return (id !== null && this.names.get(id)) || id || "";
+  }
+
+  /** Whether the channel is listed now. @param {string} id */
+  has(id) {
+    return this.channels.some((c) => c.id === id);
   }
 
   /** @param {string} id */

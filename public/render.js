@@ -1,17 +1,21 @@
 // @ts-check
 /**
- * render.js — what the page shows, drawn from the state: the sidebar's channels and who is in
- * them, the voice bar (yellow "Connecting…" or "Reconnecting…", green with the channel's name,
+ * render.js — what the page shows, drawn from the state: who you are (the space when it is not
+ * the default one, a moderator's badge), the sidebar's channels (temporary and full ones marked)
+ * and who is in them, the voice bar (yellow "Connecting…" or "Reconnecting…", green with the channel's name,
  * red "Disconnected" with the reason; the word appears only in that state), the main area's tiles or its notice,
  * and the "Click to enable audio" button. Members are view.js's one component.
  */
+import { isFull } from "./lobby.js";
 import { reasonText } from "./protocol.js";
+import { DEFAULT_SPACE } from "./session.js";
 import {
   byId, displayNames, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus, setText,
 } from "./view.js";
 
 /** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
 /** @typedef {import("./lobby.js").Lobby} Lobby */
+/** @typedef {import("./lobby.js").Channel} Channel */
 /** @typedef {import("./view.js").PeerView} PeerView */
 
 /**
@@ -78,6 +82,54 @@ function peerOf(room, userId) {
   return { state: peer.state, stats: peer.stats, name: room.members.get(userId)?.name ?? "them" };
 }
 
+/**
+ * The voice bar's second line in the red state when the server ended the call: the reason, and
+ * how to get back in — unless the channel is gone (deleted), where clicking it is impossible.
+ * @param {string | null} reason
+ * @param {string} channelName
+ * @param {boolean} channelListed
+ */
+export function endedDetail(reason, channelName, channelListed) {
+  if (!channelListed || reason === "channel_deleted") return `${reasonText(reason)}.`;
+  return `${reasonText(reason)}. Click ${channelName} to rejoin.`;
+}
+
+/** What the sidebar marks a temporary channel with (a clock; the words are for screen readers). */
+export const TEMPORARY_TEXT = "Temporary channel: removed once it has been empty for a while";
+
+const SVG = "http://www.w3.org/2000/svg";
+const CLOCK = "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zm.5-13H11v6l5.2 3.2.8-1.3-4.5-2.7V7z";
+
+/** The clock beside a temporary channel's name: a titled image, no text of its own. */
+function temporaryMark() {
+  const mark = document.createElement("span");
+  mark.className = "channel-temporary";
+  mark.setAttribute("role", "img");
+  mark.setAttribute("aria-label", "Temporary channel");
+  mark.title = TEMPORARY_TEXT;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", CLOCK);
+  svg.append(path);
+  mark.append(svg);
+  return mark;
+}
+
+/** "3/3" beside a full channel's name (a join would be refused). @param {Channel} channel */
+function fullMark(channel) {
+  const mark = document.createElement("span");
+  mark.className = "channel-full";
+  mark.textContent = `${channel.members.length}/${channel.max_members}`;
+  mark.title = `Full: ${channel.members.length} of ${channel.max_members} places taken`;
+  return mark;
+}
+
 export class Screen {
   /** @param {{onChannelClick: (channelId: string) => void}} options */
   constructor(options) {
@@ -97,7 +149,24 @@ export class Screen {
       stageNoticeTitle: byId("stage-notice-title"),
       stageNoticeText: byId("stage-notice-text"),
       tiles: byId("tiles"),
+      spaceName: byId("space-name"),
+      roleBadge: byId("role-badge"),
     };
+  }
+
+  /**
+   * Who the token makes us: the space's name when it is not the default one, and a badge for a
+   * moderator (what a moderator may do comes with the moderation actions). Null: signed out.
+   * @param {{space: string, role: string} | null} claims
+   */
+  identity(claims) {
+    const space = claims && claims.space !== DEFAULT_SPACE ? claims.space : null;
+    this.el.spaceName.hidden = space === null;
+    this.el.spaceName.textContent = space ?? "";
+    this.el.spaceName.title = space ? `Space: ${space}` : "";
+    const moderator = claims?.role === "moderator";
+    this.el.roleBadge.hidden = !moderator;
+    this.el.roleBadge.textContent = moderator ? "Moderator" : "";
   }
 
   /** @param {PageState} s */
@@ -129,6 +198,8 @@ export class Screen {
       name.className = "channel-name";
       name.textContent = channel.name;
       row.append(icon("speaker", "channel-icon"), name);
+      if (channel.temporary) row.append(temporaryMark());
+      if (isFull(channel)) row.append(fullMark(channel));
       row.addEventListener("click", () => this.onChannelClick(channel.id));
       li.append(row);
       const members = membersOf(s, channel.id);
@@ -180,7 +251,7 @@ export class Screen {
         const who = room.members.get(room.failedPeer)?.name ?? "someone";
         setText(el.voiceDetail, `Can't reach ${who}. Reconnecting…`);
       } else {
-        setText(el.voiceDetail, `${reasonText(room.reason)}. Click ${name} to rejoin.`);
+        setText(el.voiceDetail, endedDetail(room.reason, name, s.lobby?.has(room.channelId) ?? true));
       }
       el.voiceBar.dataset.state = "red";
     }

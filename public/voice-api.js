@@ -2,7 +2,8 @@
 /**
  * voice-api.js — what a host app sees of `VoiceRoom` (voice.js), as types and documentation only:
  * the room's status, the constructor's options and the events it dispatches. No code: voice.js
- * is the module host apps import.
+ * is the module host apps import. scripts/types.sh turns this JSDoc into public/types/*.d.ts
+ * (served as /types/voice.d.ts); run it after changing any of it.
  */
 
 /**
@@ -56,6 +57,45 @@
  * - `talking_while_muted` detail `{talking}` — we talk while muted (and not deafened), or stopped;
  * - `closed`   detail `{code, reason, resuming}` — the signalling socket closed; `resuming` (v1.1):
  *              the room tries to take its place back (the call is not over).
+ */
+
+/**
+ * `status`'s detail.
+ * @typedef {Object} StatusDetail
+ * @property {RoomStatus} status
+ * @property {string | null} reason   why it is `disconnected` (protocol.js REASONS), else null
+ * @property {boolean} reconnecting    `connecting` while resuming a dropped socket (v1.1)
+ */
+/**
+ * `peer`'s detail: one peer connection's state (`closed` once it is gone).
+ * @typedef {Object} PeerDetail
+ * @property {string} userId
+ * @property {import("./peer.js").PeerState | "closed"} state
+ * @property {string | null | undefined} failure  why it counts as failed
+ */
+/**
+ * `closed`'s detail: the signalling socket closed.
+ * @typedef {Object} ClosedDetail
+ * @property {number | null} code
+ * @property {string} reason          the close frame's text
+ * @property {boolean} resuming       the room takes its place back; the call goes on (v1.1)
+ */
+/**
+ * Every event by type, with its detail. In TypeScript a listener reads it as
+ * `(event as VoiceRoomEvents["status"]).detail`; in JavaScript with
+ * `@param {VoiceRoomEvents["status"]} event`.
+ * @typedef {Object} VoiceRoomEvents
+ * @property {CustomEvent<StatusDetail>} status
+ * @property {CustomEvent<import("./protocol.js").JoinedMsg>} joined
+ * @property {CustomEvent<import("./protocol.js").Member[]>} members
+ * @property {CustomEvent<PeerDetail>} peer
+ * @property {CustomEvent<{userId: string, speaking: boolean}>} speaking
+ * @property {CustomEvent<{userId: string, stats: import("./stats.js").PeerStats}>} stats
+ * @property {CustomEvent<{label: string}>} microphone
+ * @property {CustomEvent<{blocked: boolean}>} audio
+ * @property {CustomEvent<{iceServers: import("./protocol.js").IceServer[], expiresAt: number | null}>} ice
+ * @property {CustomEvent<{talking: boolean}>} talking_while_muted
+ * @property {CustomEvent<ClosedDetail>} closed
  */
 
 export {};

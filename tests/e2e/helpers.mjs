@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import puppeteer from "puppeteer-core";
+import { BUILD_DIR, prebuiltWranglerToml } from "../lib/config.mjs";
 import { WranglerDev } from "../lib/wrangler.mjs";
 import { CONF as COTURN_CONF, startCoturn } from "../turn/coturn.mjs";
 
@@ -333,6 +334,8 @@ export async function startWorker({ port, vars }) {
   const pgidFile = process.env.E2E_RUN_DIR ? path.join(process.env.E2E_RUN_DIR, `worker-${port}.pgid`) : null;
   const dev = new WranglerDev({
     port, vars: { AUTH_SECRET, RECONNECT_GRACE_SECS: 2, ...vars }, unref: true,
+    // CROMULENT_BUILD_DIR (another build, e.g. the lead's latest) is honoured, as in resume-helpers.mjs.
+    config: prebuiltWranglerToml().replaceAll(JSON.stringify(path.join(ROOT, "build")).slice(0, -1), JSON.stringify(BUILD_DIR).slice(0, -1)),
     onSpawn: (pgid) => pgidFile && writeFileSync(pgidFile, String(pgid)),
   });
   const stop = async () => {
