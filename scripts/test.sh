@@ -39,6 +39,8 @@ stage "TURN tests (real coturn, provider APIs on loopback, deployment files)" \
 stage "fault and load tests (crashes, half-open sockets, floods, churn, 200 channels, secrets)" \
   node --test --test-concurrency=1 --test-timeout=180000 tests/faults/*.test.mjs tests/load/*.test.mjs
 stage "end-to-end tests (Chromium, loopback namespace)" bash tests/e2e/run.sh
+stage "self-hosted: the end-to-end core call on bare workerd (two users talk, double join, move, leave)" \
+  env E2E_SERVER=workerd bash tests/e2e/run.sh tests/e2e/voice.test.mjs tests/e2e/voice-bar.test.mjs
 stage "benchmark smoke run (every benchmark, tiny counts, no timing assertions)" \
   env BENCH_NO_BUILD=1 bash bench/smoke.sh
 stage "voice quality smoke (bench/quality: one short scored call at 10 % loss, no thresholds)" bash bench/quality/run.sh --smoke

@@ -238,7 +238,13 @@ pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response
     Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
 }
 
-/// Everything outside `/api`: the page's static files.
+/// Everything outside `/api`: the page's static files. TypeScript declarations (`/types/*.d.ts`)
+/// as text (by their extension alone they would be video/mp2t).
 pub async fn asset(req: Request, env: &Env) -> Result<Response, AppError> {
-    Ok(env.assets("ASSETS")?.fetch_request(req).await?)
+    let declarations = req.path().ends_with(".d.ts");
+    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
+    if declarations && resp.status_code() == 200 {
+        return Ok(http::with_headers(resp, &[("content-type", "text/plain; charset=utf-8".to_owned())]));
+    }
+    Ok(resp)
 }
