@@ -363,9 +363,11 @@ impl Lobby {
                     }
                 }
             }
-            // Each changed channel's members before this report (for the webhooks).
+            // Each changed channel's members before this report (for the webhooks, when on).
+            let hooked = self.config.webhook.is_some();
             let before: Vec<Vec<Member>> = changed
                 .iter()
+                .filter(|_| hooked)
                 .map(|id| {
                     let old = rosters.get(id).map(|r| r.members.clone()).unwrap_or_default();
                     if id == channel_id {
