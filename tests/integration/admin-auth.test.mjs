@@ -143,3 +143,18 @@ describe("admin API key checks", () => {
     await assertError(await worker.get("/api/channels", ADMIN_KEY), 401, "unauthorized");
   });
 });
+
+describe("admin API with ADMIN_API_KEY but no AUTH_SECRET", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({ secret: null, vars: { ADMIN_API_KEY: ADMIN_KEY } });
+  });
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test("a token request answers 503 not_configured (there is nothing to sign with)", async () => {
+    const body = await assertError(await mintByAdmin(worker, { sub: "u1", name: "User" }), 503, "not_configured");
+    assert.equal(body.token, undefined);
+  });
+});

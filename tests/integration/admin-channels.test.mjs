@@ -15,6 +15,7 @@ import { readJson } from "../lib/client.mjs";
 import { ids } from "../lib/fixtures.mjs";
 import { startWorker } from "../lib/miniflare.mjs";
 import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { sleep } from "../lib/wait.mjs";
 
 const CONFIGURED = [
   { id: "general", name: "General" },
@@ -156,6 +157,26 @@ describe("admin channel routes", () => {
     await assertError(await admin(worker, "DELETE", channelsPath("default", id)), 404, "unknown_channel");
     const again = await putChannel(worker, "default", id, { name: "Again" });
     assert.deepEqual(again.members, [], "a re-created channel lists a member of the deleted one");
+  });
+
+  test("a member in grace when its channel is deleted cannot resume into a re-created channel of that id", async () => {
+    const id = fresh();
+    await putChannel(worker, "default", id, { name: "Graceful" });
+    const user = uniqueUser("grace");
+    const member = await mustJoin(worker, id, tokenFor(user));
+    await membersWhen(worker, "default", id, 1);
+    member.socket.terminate(); // dropped: its entry stays for RECONNECT_GRACE_SECS (15 s)
+    await sleep(150);
+    assert.equal((await admin(worker, "DELETE", channelsPath("default", id))).status, 204);
+    const again = await putChannel(worker, "default", id, { name: "Graceful again" });
+    assert.deepEqual(again.members, [], "the re-created channel lists the deleted one's member");
+    const path = `/api/channels/${id}/voice?session=${encodeURIComponent(member.joined.session_id)}&resume=1`;
+    const resumed = await worker.upgrade(path, { token: tokenFor(user) });
+    assert.equal(resumed.status, 101, JSON.stringify(resumed.body));
+    const first = await resumed.socket.first(3000);
+    assert.equal(first.reason, "resume_failed", `a deleted channel's entry was taken back: ${JSON.stringify(first)}`);
+    assert.equal(await resumed.socket.closed(), 4012);
+    assert.deepEqual((await adminChannels(worker, "default")).find((c) => c.id === id).members, []);
   });
 
   test("DELETE of a channel that never existed is 404 unknown_channel", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import {
-  ADMIN_KEY, admin, adminChannels, channelIds, channelsPath, channelsWith, mustJoin, putChannel, recordedLobby,
+  ADMIN_KEY, admin, adminChannels, channelIds, channelsPath, channelsWith, mustJoin, putChannel, recordedLobby, rosterWhere,
 } from "../lib/admin.mjs";
 import { ids } from "../lib/fixtures.mjs";
 import { startWorker } from "../lib/miniflare.mjs";
@@ -115,10 +115,13 @@ describe("spaces", () => {
   test("a channel created or renamed in one space never shows in another's lobby", async () => {
     const dl = await recordedLobby(worker, asIn("default", uniqueUser("dl")));
     const bl = await recordedLobby(worker, asIn("beta", uniqueUser("bl")));
-    opened.push(dl.socket, bl.socket);
+    const al = await recordedLobby(worker, asIn("acme", uniqueUser("al")));
+    opened.push(dl.socket, bl.socket, al.socket);
     await putChannel(worker, "acme", "stage", { name: "Acme Stage" });
     await putChannel(worker, "acme", "lounge", { name: "Acme Lounge Renamed" });
-    await sleep(300);
+    // acme's own lobby hears of both (so the others' silence below means something).
+    await rosterWhere(al.socket, (chs) => chs.some((c) => c.id === "stage") && chs.some((c) => c.name === "Acme Lounge Renamed"));
+    await sleep(200);
     for (const [who, lobby] of [["default", dl], ["beta", bl]]) {
       const seen = lobby.frames.filter((f) => /Acme|stage|lounge/.test(JSON.stringify(f)));
       assert.deepEqual(seen, [], `the ${who} lobby saw acme's channels`);
