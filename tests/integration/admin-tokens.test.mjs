@@ -128,6 +128,10 @@ describe("POST /api/admin/tokens", () => {
     }
   });
 
+  test("the name is trimmed, as every name is", async () => {
+    assert.equal((await mint(worker, { sub: uniqueUser(), name: "  Bob \t" })).claims.name, "Bob");
+  });
+
   test("a missing or non-string name is 400", async () => {
     for (const body of [{ sub: uniqueUser() }, { sub: uniqueUser(), name: 7 }]) {
       const res = await mintByAdmin(worker, body);

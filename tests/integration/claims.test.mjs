@@ -53,6 +53,7 @@ describe("token claims", () => {
     const tok = token({ channels: [] });
     for (const channel of ["general", "extra"]) await refusedJoin(channel, tok, 403, "forbidden_channel");
     assert.deepEqual((await channelsWith(worker, tok)).channels, []);
+    assert.deepEqual((await lobbyWith(worker, tok)).roster.channels, []);
   });
 
   test("a channel of another space is 404 unknown_channel", async () => {

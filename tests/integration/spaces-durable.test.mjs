@@ -10,11 +10,32 @@ import {
   ADMIN_KEY, admin, adminChannels, channelIds, channelsPath, channelsWith, joinWith, membersWhen, mustJoin, putChannel, recordedLobby, rosterWhere,
 } from "../lib/admin.mjs";
 import { ids } from "../lib/fixtures.mjs";
+import { WORKER_NAME } from "../lib/config.mjs";
 import { startWorker } from "../lib/miniflare.mjs";
 import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
 import { sleep } from "../lib/wait.mjs";
 
 const asIn = (space, user = uniqueUser()) => tokenFor(user, space === "default" ? {} : { space });
+
+/**
+ * Evicts the running Durable Object of `className` named exactly `name` (no fallback to other
+ * objects, unlike `worker.hibernate`); throws when no object of that name is running.
+ */
+async function evictByName(worker, className, name) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await worker.mf.unsafeEvictDurableObject(WORKER_NAME, className, { name, webSockets: "hibernate" });
+      return;
+    } catch (e) {
+      // A request still in flight (a room telling the lobby about a change) holds it: retry.
+      if (/active references/.test(String(e?.message)) && attempt < 20) {
+        await sleep(100);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
 
 describe("spaces after hibernation", () => {
   let worker;
@@ -119,5 +140,21 @@ describe("spaces after hibernation", () => {
     assert.equal(refused.status, 101);
     assert.equal((await refused.socket.first()).reason, "channel_full");
     assert.equal(await refused.socket.closed(), 4013);
+  });
+
+  test("Durable Object names: the default space keeps \"lobby\" and channel ids, others use \"space:<s>\" and \"<s>/<c>\"", async () => {
+    await putChannel(worker, "named", "general", { name: "Named General" });
+    const { socket: defaultLobby } = await recordedLobby(worker, asIn("default"));
+    const { socket: namedLobby } = await recordedLobby(worker, asIn("named"));
+    opened.push(defaultLobby, namedLobby);
+    await mustJoin(worker, "music", asIn("default"));
+    await mustJoin(worker, "general", asIn("named"));
+    await membersWhen(worker, "named", "general", 1);
+    for (const [className, name] of [["VoiceRoom", "music"], ["VoiceRoom", "named/general"], ["Lobby", "lobby"], ["Lobby", "space:named"]]) {
+      await assert.doesNotReject(evictByName(worker, className, name), `no running ${className} named "${name}"`);
+    }
+    for (const [className, name] of [["VoiceRoom", "named:general"], ["Lobby", "named"], ["Lobby", "space:default"]]) {
+      await assert.rejects(evictByName(worker, className, name), /not currently running/, `a ${className} named "${name}" runs`);
+    }
   });
 });
