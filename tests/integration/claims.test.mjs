@@ -168,6 +168,24 @@ describe("token claims", () => {
     assert.equal((await worker.get("/api/channels", token({ role: "member" }))).status, 200);
   });
 
+  test("a long channels claim (100 ids of 20 characters, a token under 4 KiB) works on the lobby and voice", async () => {
+    const channels = [...Array.from({ length: 99 }, (_, i) => `channel-${String(i).padStart(3, "0")}-abcdefgh`), "general"];
+    assert.ok(channels.every((id) => id === "general" || id.length === 20));
+    const tok = token({ channels });
+    assert.ok(tok.length < 4096, `the token is ${tok.length} bytes`);
+    assert.deepEqual(channelIds((await channelsWith(worker, tok)).channels), ["general"]);
+    const r = await worker.upgrade("/api/lobby", { token: tok });
+    assert.equal(r.status, 101, `lobby: ${r.status} ${JSON.stringify(r.body)}`);
+    const roster = await r.socket.first(3000);
+    assert.equal(roster.type, "roster", JSON.stringify(roster));
+    assert.deepEqual(channelIds(roster.channels), ["general"]);
+    const a = uniqueUser("a");
+    await mustJoin(worker, "general", token({}, a));
+    await r.socket.next("channel", 3000, (m) => m.id === "general" && ids(m.members).includes(a));
+    const { joined } = await mustJoin(worker, "general", tok);
+    assert.equal(joined.channel_id, "general");
+  });
+
   // --- old tokens -------------------------------------------------------------------------------------
 
   test("an old token (no space, role or channels) sees the default space's channels and joins any of them", async () => {
