@@ -11,7 +11,7 @@ import {
   ADMIN_KEY, admin, adminChannels, channelIds, channelsPath, channelsWith, joinWith, lobbyWith, membersWhen, mustJoin, putChannel, rosterWhere,
 } from "../lib/admin.mjs";
 import { startWorker } from "../lib/miniflare.mjs";
-import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
+import { mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
 import { sleep } from "../lib/wait.mjs";
 
 /** How long a 1-second idle channel may take to go (alarms, a loaded machine); a bound, not a measurement. */
@@ -94,19 +94,6 @@ describe("temporary channels (TEMP_CHANNEL_IDLE_SECS=1)", () => {
     await assertForgotten("default", id);
   });
 
-  test("a member who joins an empty temporary channel keeps it", async () => {
-    // Joined as soon as it is created; should the 1 s pass first on a loaded machine, the join is
-    // refused 404 and the test says so rather than passing.
-    const id = fresh();
-    await putChannel(worker, "default", id, { name: "Caught", temporary: true });
-    const r = await joinWith(worker, id, asIn("default"));
-    assert.equal(r.status, 101, `the join came after the idle time: ${JSON.stringify(r.body)}`);
-    await sleep(PAST_IDLE_MS);
-    assert.ok(channelIds(await adminChannels(worker, "default")).includes(id), "deleted with a member in it");
-    await r.socket.expectNothing(0, "error");
-    assert.equal(r.socket.isClosed, false);
-  });
-
   test("non-temporary runtime channels and configured channels never expire", async () => {
     const id = fresh();
     await putChannel(worker, "default", id, { name: "Permanent" });
@@ -136,6 +123,23 @@ describe("temporary channels (TEMP_CHANNEL_IDLE_SECS=1)", () => {
     await bystander.socket.expectNothing(0, "error");
     assert.equal(bystander.socket.isClosed, false);
   });
+
+  test("a token expiry and a channel expiry in one space's lobby both happen", async () => {
+    // The lobby has one alarm for both: a short token's socket (4001 at its exp) and a temporary
+    // channel that goes idle before it.
+    const exp = now() + 3;
+    const short = await worker.upgrade("/api/lobby", { token: mintToken({ sub: uniqueUser("short"), name: "Short", iat: now(), exp, space: "alarms" }) });
+    assert.equal(short.status, 101);
+    await short.socket.first(3000);
+    const { socket: watcher } = await lobbyWith(worker, asIn("alarms"));
+    await putChannel(worker, "alarms", "brief", { name: "Brief", temporary: true });
+    await rosterWhere(watcher, withIt("brief"));
+    await rosterWhere(watcher, without("brief"), GONE_WITHIN_MS);
+    const waitMs = (exp - Date.now() / 1000) * 1000 + 5000;
+    assert.equal((await short.socket.next("error", waitMs)).reason, "token_expired");
+    assert.equal(await short.socket.closed(2000), 4001);
+    assert.equal(watcher.isClosed, false, "the long token's lobby socket was closed too");
+  });
 });
 
 describe("temporary channels with the default idle time (300 s)", () => {
@@ -151,5 +155,32 @@ describe("temporary channels with the default idle time (300 s)", () => {
     await putChannel(worker, "default", "slow", { name: "Slow", temporary: true });
     await sleep(PAST_IDLE_MS);
     assert.ok(channelIds(await adminChannels(worker, "default")).includes("slow"));
+  });
+});
+
+describe("temporary channels (TEMP_CHANNEL_IDLE_SECS=3): a join stops the clock, the last leave restarts it", () => {
+  let worker;
+  before(async () => {
+    worker = await startWorker({ vars: { ADMIN_API_KEY: ADMIN_KEY, TEMP_CHANNEL_IDLE_SECS: "3" } });
+  });
+  afterEach(() => worker.closeSockets());
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test("a member who joins an empty temporary channel keeps it until they leave", async () => {
+    const { socket: lobby } = await lobbyWith(worker, tokenFor(uniqueUser()));
+    await putChannel(worker, "default", "caught", { name: "Caught", temporary: true });
+    // Joined at once; should 3 s pass first on a loaded machine, the join is refused 404 and the
+    // test says so rather than passing.
+    const r = await joinWith(worker, "caught", tokenFor(uniqueUser()));
+    assert.equal(r.status, 101, `the join came after the idle time: ${JSON.stringify(r.body)}`);
+    await sleep(4500); // past the 3 s the clock would have run from the creation
+    assert.ok(channelIds(await adminChannels(worker, "default")).includes("caught"), "deleted with a member in it");
+    await r.socket.expectNothing(0, "error");
+    assert.equal(r.socket.isClosed, false);
+    r.socket.send({ type: "leave" });
+    assert.equal(await r.socket.closed(), 1000);
+    await rosterWhere(lobby, without("caught"), GONE_WITHIN_MS);
   });
 });
