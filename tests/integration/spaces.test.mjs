@@ -143,7 +143,7 @@ describe("spaces", () => {
     assert.deepEqual(await membersIn("beta", "general"), [user.id]);
   });
 
-  test("one channel per user holds within a space: a move in acme closes acme's socket only", async () => {
+  test("one channel per user holds within a space: a move in one space closes that space's socket only", async () => {
     const user = uniqueUser("mover");
     const inDefault = await mustJoin(worker, "general", asIn("default", user));
     const first = await mustJoin(worker, "general", asIn("acme", user));
@@ -153,6 +153,12 @@ describe("spaces", () => {
     assert.equal(await first.socket.closed(), 4010);
     await inDefault.socket.expectNothing(300, "error");
     assert.equal(inDefault.socket.isClosed, false, "a move in acme closed the default space's socket");
+    // And the other way round: a move in the default space leaves acme's socket alone.
+    const movedHome = await mustJoin(worker, "gaming", asIn("default", user));
+    assert.equal(movedHome.joined.channel_id, "gaming");
+    assert.equal(await inDefault.socket.closed(), 4010);
+    await moved.socket.expectNothing(300, "error");
+    assert.equal(moved.socket.isClosed, false, "a move in the default space closed acme's socket");
   });
 
   test("a double join within a space is refused, across spaces it is not", async () => {
