@@ -151,5 +151,10 @@ async fn mint(req: &Request, config: &Config) -> Result<Response, AppError> {
         AppError::bad_request(r#"expected JSON like {"sub": "u1", "name": "Ann", "space": "acme", "ttl_secs": 3600}"#)
     })?;
     let claims = request.into_claims(now_secs())?;
-    json(&serde_json::json!({ "token": auth::sign(&claims, secret), "expires_at": claims.exp }))
+    let token = auth::sign(&claims, secret);
+    // Every route refuses a token over 4 KiB: never hand one out.
+    if token.len() > auth::MAX_TOKEN_BYTES {
+        return Err(AppError::bad_request("that token would be over 4 KiB: list fewer or shorter channels"));
+    }
+    json(&serde_json::json!({ "token": token, "expires_at": claims.exp }))
 }

@@ -161,6 +161,11 @@ describe("POST /api/admin/tokens", () => {
     assert.deepEqual((await mint(worker, { sub: uniqueUser(), name: "C", channels: many(100) })).claims.channels, many(100));
   });
 
+  test("a token that would be over 4 KiB (which every route refuses) is never minted: 400", async () => {
+    const long = Array.from({ length: 100 }, (_, i) => `${"x".repeat(60)}${String(i).padStart(4, "0")}`);
+    await refused(worker, { sub: uniqueUser(), name: "L", channels: long }, "bad_request");
+  });
+
   test("ttl_secs outside 60..=604800 or not an integer is 400 bad_request", async () => {
     for (const ttl_secs of [0, 59, 604801, -60, 3600.5, "3600", true]) {
       await refused(worker, { sub: uniqueUser(), name: "T", ttl_secs }, "bad_request");
