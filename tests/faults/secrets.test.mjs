@@ -21,6 +21,8 @@ const secret = (label) => `${label}-${randomBytes(12).toString("hex")}`;
 const TURN_SECRET = secret("turnsecret");
 const TURN_API_KEY = secret("meteredkey");
 const TURN_KEY_API_TOKEN = secret("cftoken");
+const ADMIN_API_KEY = secret("adminkey");
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 
 /** A provider API on loopback that always fails; `echo` modes put the caller's key in the error. */
 function startFailingApi() {
@@ -57,6 +59,9 @@ describe("no secret, token or TURN credential leaks", () => {
     ["TURN_SECRET", TURN_SECRET],
     ["TURN_API_KEY", TURN_API_KEY],
     ["TURN_KEY_API_TOKEN", TURN_KEY_API_TOKEN],
+    ["ADMIN_API_KEY", ADMIN_API_KEY],
+    ["WEBHOOK_SECRET", WEBHOOK_SECRET],
+    ["WEBHOOK_SECRET's key", Buffer.from(WEBHOOK_SECRET.slice("whsec_".length), "base64").toString("latin1")],
   ]);
   const tokens = new Map();
   const credentials = new Map();
@@ -135,6 +140,30 @@ describe("no secret, token or TURN credential leaks", () => {
     await sleep(300);
   }
 
+  /** A host app's backend at work: channels, a minted token, moderation; refused keys. */
+  async function hostApp(worker, label) {
+    const admin = (method, path, body, key = ADMIN_API_KEY) =>
+      worker.fetch(path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    await record(`${label} admin put`, await admin("PUT", "/api/admin/spaces/acme/channels/lounge", { name: "Lounge" }));
+    await record(`${label} admin wrong key`, await admin("GET", "/api/admin/spaces/acme/channels", null, `${ADMIN_API_KEY}x`));
+    const minted = JSON.parse(
+      await record(`${label} admin token sign-in`, await admin("POST", "/api/admin/tokens", { sub: "carol", name: "Carol", space: "acme" })),
+    );
+    tokens.set(`${label} admin-minted token`, minted.token);
+    const r = await worker.upgrade("/api/channels/lounge/voice", { token: minted.token });
+    recordFrames(`${label} carol`, r.socket);
+    await r.socket.next("joined");
+    await sleep(300); // the lobby hears of carol
+    await record(`${label} admin mute`, await admin("POST", "/api/admin/spaces/acme/members/carol/mute", { muted: true }));
+    await record(`${label} admin list`, await admin("GET", "/api/admin/spaces/acme/channels"));
+    r.socket.close();
+    await sleep(300); // webhook deliveries to the failing receiver are tried and logged
+  }
+
   before(async () => {
     api = await startFailingApi();
     const closedPort = await freePort();
@@ -149,11 +178,17 @@ describe("no secret, token or TURN credential leaks", () => {
         TURN_KEY_API_TOKEN,
         CLOUDFLARE_TURN_API_URL: `${api.base}/echo/v1/turn/keys`,
       },
+      "host app (admin API, webhooks to a failing receiver)": {
+        ADMIN_API_KEY,
+        WEBHOOK_URL: `${api.base}/broken/hook`,
+        WEBHOOK_SECRET,
+      },
     };
     for (const [label, vars] of Object.entries(configs)) {
       const worker = await startWorker({ vars: { ...vars, GUEST_SIGNIN_PER_MINUTE: "0" } });
       workers.push({ label, worker });
       await session(worker, label);
+      if (vars.ADMIN_API_KEY) await hostApp(worker, label);
     }
     // The page, from the last worker.
     const { worker } = workers.at(-1);
@@ -177,6 +212,7 @@ describe("no secret, token or TURN credential leaks", () => {
   test("the session produced worker logs, frames and bodies to check", () => {
     const logs = workers.flatMap(({ worker }) => worker.logs);
     assert.ok(logs.some((l) => l.includes("metered failed")), `the provider failure was logged: ${logs.join("\n")}`);
+    assert.ok(logs.some((l) => l.includes("webhook delivery failed")), "a failed webhook delivery was logged");
     assert.ok(credentials.size >= 1, "coturn handed out a TURN credential");
     assert.ok(seen.length > 50, `${seen.length} things seen`);
   });
@@ -219,6 +255,7 @@ describe("no secret, token or TURN credential leaks", () => {
   test("health reports every provider without its secret", async () => {
     for (const { label, worker } of workers) {
       const body = await readJson(await worker.get("/api/health"));
+      if (label.startsWith("host app")) continue;
       assert.ok(body.turn.provider !== "none", `${label}: ${JSON.stringify(body)}`);
     }
   });
