@@ -1,0 +1,191 @@
+// Benchmark 9: the lobby at scale (issue 16, "Scale"; bench/README.md, "Lobby scale"). Our worker
+// on bare workerd (the build snapshot, pinned to the server core). V viewers hold `/api/lobby`
+// open (distinct users: the lobby caps 20 sockets per user); members join and leave voice channels
+// at a steady rate (open loop, round robin over the channels); every change must reach every
+// viewer of its space as a `channel` frame (world.mjs). Per step: p50/p99/max from a change to its
+// last viewer, changes not seen by every viewer within the drain time ("lost"), server CPU per
+// change (/proc, the workerd process tree) and the driver's own CPU.
+//   1. one lobby (space `default`, channels r0…r63): per V, rates climb until a step fails
+//      (p99 explodes past `limitMs`, a change is lost, or the driver could not offer the rate);
+//      the highest step with p99 ≤ `interactiveMs` is reported too (a sidebar that feels live);
+//   2. spaces (admin API): a total of viewers and changes/s (more than one lobby holds) spread
+//      over 10 spaces, added 1, 2, 5, 10 at a time, each with a tenth of the viewers and of the
+//      changes/s: per-space cost and latency should not move as spaces are added.
+import { sleep } from "../../tests/lib/wait.mjs";
+import { Latency } from "../lib/latency.mjs";
+import { benchVars, roomName, startServer } from "../lib/servers.mjs";
+import { World } from "./world.mjs";
+
+const now = () => performance.now();
+export const ADMIN_KEY = "bench-admin-key-0123456789abcdef";
+
+/** The bench's vars plus the admin key (the spaces part creates channels through the admin API). */
+export const lobbyVars = () => benchVars({ extra: { ADMIN_API_KEY: ADMIN_KEY } });
+
+/**
+ * Offers `rate` changes/s for `ms` over `channels` (round robin); the changes made are pushed to
+ * `out` when given. Returns the rate actually offered.
+ */
+async function openLoop(world, channels, { rate, ms, depth, out, rr }) {
+  const t0 = now();
+  let sent = 0;
+  while (now() - t0 < ms) {
+    const due = Math.floor((rate * (now() - t0)) / 1000) - sent;
+    for (let k = 0; k < Math.min(due, 1000); k++) {
+      const c = world.change(channels[rr.i++ % channels.length], depth);
+      out?.push(c);
+      sent += 1;
+    }
+    await sleep(2);
+  }
+  return sent / ((now() - t0) / 1000);
+}
+
+/**
+ * One step at `rate` changes/s over `channels`: a warm-up, then the measured window, then up to
+ * `drainMs` for every viewer to catch up. Returns the step's figures.
+ */
+export async function step(world, server, channels, { rate, warmMs, stepMs, drainMs, depth, limitMs, interactiveMs, rr }) {
+  await openLoop(world, channels, { rate, ms: warmMs, depth, rr });
+  const made = [];
+  const cpu0 = server.cpu();
+  const drv0 = process.cpuUsage();
+  const frames0 = world.framesIn;
+  const t0 = now();
+  const offered = await openLoop(world, channels, { rate, ms: stepMs, depth, out: made, rr });
+  const secs = (now() - t0) / 1000;
+  const cpuStep = server.cpu() - cpu0;
+  const drv = process.cpuUsage(drv0);
+  const framesIn = world.framesIn - frames0;
+  const deadline = now() + drainMs;
+  while (made.some((c) => !c.done) && now() < deadline) await sleep(20);
+  const cpuAll = server.cpu() - cpu0;
+  const lat = new Latency();
+  let lost = 0;
+  let deliveries = 0;
+  for (const c of made) {
+    if (c.done) lat.record(c.last - c.t);
+    else lost += 1;
+    deliveries += c.need;
+  }
+  const s = lat.summary();
+  const out = {
+    rate, offered, changes: made.length, p50: s.p50, p99: s.p99, max: s.max, lost,
+    cpu_us_per_change: made.length ? (cpuAll * 1e6) / made.length : NaN,
+    cpu_us_per_delivery: deliveries ? (cpuAll * 1e6) / deliveries : NaN,
+    server_cpu_share: cpuStep / secs,
+    driver_cpu_share: (drv.user + drv.system) / 1e6 / secs,
+    deliveries_per_s: deliveries / secs,
+    frames_in_per_s: framesIn / secs,
+  };
+  // The open loop may fall one change short at the window's end; more than that is a driver that could not keep up.
+  out.interactive = s.p99 <= interactiveMs && lost === 0;
+  out.ok = s.p99 <= limitMs && lost === 0 && made.length >= 0.95 * rate * secs - 1 && world.errors.length === 0;
+  return out;
+}
+
+/** Part 1: one lobby (space `default`) with `v` viewers, rates climbing until a step fails. */
+async function oneLobby({ work, v, rates, p, tag, log }) {
+  const server = await startServer("ours", { work, vars: lobbyVars() });
+  const ids = Array.from({ length: p.channels }, (_, i) => roomName(i));
+  const world = new World(server.base, [{ name: "default", channels: ids }], `l${tag}v${v}`);
+  try {
+    const t0 = now();
+    await world.addViewers(world.spaces[0], v, p.connectConcurrency);
+    const connectMs = now() - t0;
+    log(`lobby: ${v} viewers connected in ${Math.round(connectMs)} ms`);
+    const rr = { i: 0 };
+    const steps = [];
+    for (const rate of rates) {
+      const s = await step(world, server, world.spaces[0].channels, { ...p, rate, rr });
+      steps.push(s);
+      log(`lobby: V=${v} ${rate}/s: p50 ${s.p50?.toFixed(1)} p99 ${s.p99?.toFixed(1)} ms, lost ${s.lost}, server CPU ${Math.round(s.server_cpu_share * 100)}%, ` +
+        `driver ${Math.round(s.driver_cpu_share * 100)}%, ${s.cpu_us_per_change.toFixed(0)} µs/change${s.ok ? "" : " — FAILED"}`);
+      if (world.errors.length) throw new Error(`lobby V=${v}: ${world.errors.join("; ")}`);
+      if (!s.ok) break;
+    }
+    const best = steps.filter((s) => s.ok).at(-1) ?? null;
+    const live = steps.filter((s) => s.interactive).at(-1) ?? null;
+    const failed = steps.find((s) => !s.ok) ?? null;
+    return { viewers: v, connect_ms: connectMs, steps, sustained_rate: best?.rate ?? 0, interactive_rate: live?.rate ?? 0, failed_rate: failed?.rate ?? null };
+  } finally {
+    world.close();
+    await server.stop();
+  }
+}
+
+/** PUTs `channel` into `space` through the admin API; resolves with the HTTP status. */
+async function putChannel(base, space, channel) {
+  const res = await fetch(`${base}/api/admin/spaces/${space}/channels/${channel}`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: `Bench ${channel}` }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/**
+ * Part 2: `spaces.counts` (e.g. 1, 2, 5, 10) spaces added one after another on one server, each
+ * with `viewers / maxSpaces` viewers and `rate / maxSpaces` changes/s; at each count one step at
+ * the sum. Returns null when this build has no admin API (no spaces).
+ */
+async function manySpaces({ work, viewers, rate, p, tag, log }) {
+  const { counts, channelsPerSpace } = p.spaces;
+  const max = Math.max(...counts);
+  const server = await startServer("ours", { work, vars: lobbyVars() });
+  const names = Array.from({ length: max }, (_, i) => `bench${i}`);
+  const ids = Array.from({ length: channelsPerSpace }, (_, i) => `c${i}`);
+  const world = new World(server.base, names.map((name) => ({ name, channels: ids })), `s${tag}`);
+  try {
+    const probe = await putChannel(server.base, names[0], ids[0]);
+    if (probe === 404) {
+      log("lobby spaces: this build has no admin API (PUT answered 404): the spaces part is not run");
+      return null;
+    }
+    if (probe !== 200) throw new Error(`admin PUT answered ${probe}`);
+    const perSpace = Math.max(1, Math.round(viewers / max));
+    const perSpaceRate = rate / max;
+    const rows = [];
+    let active = 0;
+    const rr = { i: 0 };
+    for (const count of counts) {
+      for (; active < count; active++) {
+        const space = world.spaces[active];
+        for (const id of ids) {
+          const status = await putChannel(server.base, space.name, id);
+          if (status !== 200) throw new Error(`admin PUT ${space.name}/${id} answered ${status}`);
+        }
+        await world.addViewers(space, perSpace, p.connectConcurrency);
+      }
+      // Round robin over channels interleaved across spaces: each space gets the same share.
+      const channels = ids.flatMap((_, c) => world.spaces.slice(0, count).map((s) => s.channels[c]));
+      const s = await step(world, server, channels, { ...p, stepMs: p.spaces.stepMs ?? p.stepMs, rate: perSpaceRate * count, rr });
+      const row = { spaces: count, viewers_per_space: perSpace, rate_per_space: perSpaceRate, ...s, cpu_ms_per_s_per_space: (s.server_cpu_share * 1000) / count };
+      rows.push(row);
+      log(`lobby spaces: ${count} × (${perSpace} viewers, ${perSpaceRate}/s): p50 ${s.p50?.toFixed(1)} p99 ${s.p99?.toFixed(1)} ms, lost ${s.lost}, ` +
+        `server CPU ${Math.round(s.server_cpu_share * 100)}%, ${s.cpu_us_per_change.toFixed(0)} µs/change`);
+      if (world.errors.length) throw new Error(`lobby spaces: ${world.errors.join("; ")}`);
+    }
+    return { viewers, rate, rows };
+  } finally {
+    world.close();
+    await server.stop();
+  }
+}
+
+/**
+ * The whole benchmark. `p`: {viewers: [V…], rates: {V: [changes/s…]}, channels, depth, warmMs,
+ * stepMs, drainMs, limitMs, connectConcurrency, spaces: {viewers, rate, counts, channelsPerSpace}}.
+ */
+export async function measureLobby({ work, p, tag = 0, log }) {
+  const single = [];
+  for (const v of p.viewers) {
+    log(`lobby: one lobby, ${v} viewers, rates ${p.rates[v].join(", ")}/s`);
+    single.push(await oneLobby({ work, v, rates: p.rates[v], p, tag, log }));
+  }
+  const { viewers, rate, counts } = p.spaces;
+  log(`lobby spaces: ${viewers} viewers and ${rate} changes/s over ${counts.join(", ")} spaces`);
+  const spaces = await manySpaces({ work, viewers, rate, p, tag, log });
+  return { single, spaces };
+}
