@@ -5,7 +5,7 @@
 export function lobbySection({ single, spaces }, p, fmt) {
   const pct = (x) => `${fmt(x * 100, 0)}%`;
   const out = [
-    `## 9. Lobby scale (ours only; one lobby = one space; ${p.channels} channels, members join and leave at a steady rate, every change to every viewer)`, "",
+    `## 9. Lobby scale (ours only, one pass; one lobby = one space; ${p.channels} channels, members join and leave at a steady rate, every change to every viewer)`, "",
     `Steps: ${p.warmMs / 1000} s warm-up, ${p.stepMs / 1000} s measured, up to ${p.drainMs / 1000} s for the last viewer; a step fails when p99 explodes past ${p.limitMs} ms, a change is not seen by every viewer by then ("lost"), or fewer changes were offered than asked; "live" marks p99 ≤ ${p.interactiveMs} ms with nothing lost. server CPU: the workerd process tree's utime + stime (/proc) over the measured window; per change and per frame: until the last viewer had it.`, "",
     "| viewers | changes/s | viewer frames/s | p50 ms | p99 ms | max ms | lost | server CPU | server CPU µs / change | µs / frame delivered | driver CPU | step |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
@@ -32,6 +32,7 @@ export function lobbySection({ single, spaces }, p, fmt) {
   out.push(`### Spaces: ${fmt(spaces.viewers, 0)} viewers and ${fmt(spaces.rate)} changes/s spread over ${max} spaces, added one batch at a time`, "",
     `Each space: ${fmt(spaces.rows[0]?.viewers_per_space, 0)} viewers, ${fmt(spaces.rows[0]?.rate_per_space)} changes/s over ${p.spaces.channelsPerSpace} channels created with the admin API; ` +
     `tokens carry the \`space\` claim. All spaces on the one workerd process (one thread, the server core); on Cloudflare each space's lobby is its own Durable Object.`, "",
+    ...oneLobbyWith(single, spaces, fmt),
     "| spaces | viewers (total) | changes/s (total) | p50 ms | p99 ms | max ms | lost | server CPU | server CPU ms/s per space | µs / change | µs / frame delivered | driver CPU |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of spaces.rows) {
@@ -40,4 +41,14 @@ export function lobbySection({ single, spaces }, p, fmt) {
   }
   out.push("");
   return out;
+}
+
+/** What part 1 says about the spaces' whole load in a single lobby (when it measured that many viewers). */
+function oneLobbyWith(single, spaces, fmt) {
+  const r = single.find((x) => x.viewers === spaces.viewers);
+  if (!r) return [];
+  const verdict = r.failed_rate !== null && r.failed_rate <= spaces.rate
+    ? `exploded at ${fmt(r.failed_rate)} changes/s, below this ${fmt(spaces.rate)}`
+    : `held ${fmt(r.sustained_rate)} changes/s`;
+  return [`One lobby with all ${fmt(spaces.viewers, 0)} viewers (part 1) ${verdict}.`, ""];
 }
