@@ -6,7 +6,7 @@
 // last viewer, changes not seen by every viewer within the drain time ("lost"), server CPU per
 // change (/proc, the workerd process tree) and the driver's own CPU.
 //   1. one lobby (space `default`, channels r0…r63): per V, rates climb until a step fails
-//      (p99 explodes past `limitMs`, a change is lost, or the driver could not offer the rate);
+//      (p99 explodes past `limitMs`, or a change is lost);
 //      the highest step with p99 ≤ `interactiveMs` is reported too (a sidebar that feels live);
 //   2. spaces (admin API): a total of viewers and changes/s (more than one lobby holds) spread
 //      over 10 spaces, added 1, 2, 5, 10 at a time, each with a tenth of the viewers and of the
@@ -24,21 +24,27 @@ export const lobbyVars = () => benchVars({ extra: { ADMIN_API_KEY: ADMIN_KEY } }
 
 /**
  * Offers `rate` changes/s for `ms` over `channels` (round robin); the changes made are pushed to
- * `out` when given. Returns the rate actually offered.
+ * `out` when given. A driver that woke late (a busy core) catches up at once, so the window always
+ * holds rate × ms changes; how late it was is returned (`lagMs`, the worst).
  */
 async function openLoop(world, channels, { rate, ms, depth, out, rr }) {
   const t0 = now();
+  const total = Math.floor((rate * ms) / 1000);
   let sent = 0;
-  while (now() - t0 < ms) {
-    const due = Math.floor((rate * (now() - t0)) / 1000) - sent;
-    for (let k = 0; k < Math.min(due, 1000); k++) {
+  let lagMs = 0;
+  for (;;) {
+    const elapsed = now() - t0;
+    const due = Math.min(total, Math.floor((rate * elapsed) / 1000)) - sent;
+    if (due > 0) lagMs = Math.max(lagMs, elapsed - ((sent + 1) * 1000) / rate);
+    for (let k = 0; k < due; k++) {
       const c = world.change(channels[rr.i++ % channels.length], depth);
       out?.push(c);
       sent += 1;
     }
-    await sleep(2);
+    if (sent >= total && elapsed >= ms) break;
+    await sleep(Math.min(2, Math.max(0, ms - elapsed)));
   }
-  return sent / ((now() - t0) / 1000);
+  return { sent, lagMs };
 }
 
 /**
@@ -52,7 +58,7 @@ export async function step(world, server, channels, { rate, warmMs, stepMs, drai
   const drv0 = process.cpuUsage();
   const frames0 = world.framesIn;
   const t0 = now();
-  const offered = await openLoop(world, channels, { rate, ms: stepMs, depth, out: made, rr });
+  const { lagMs } = await openLoop(world, channels, { rate, ms: stepMs, depth, out: made, rr });
   const secs = (now() - t0) / 1000;
   const cpuStep = server.cpu() - cpu0;
   const drv = process.cpuUsage(drv0);
@@ -70,17 +76,19 @@ export async function step(world, server, channels, { rate, warmMs, stepMs, drai
   }
   const s = lat.summary();
   const out = {
-    rate, offered, changes: made.length, p50: s.p50, p99: s.p99, max: s.max, lost,
+    rate, changes: made.length, driver_lag_ms: lagMs, p50: s.p50, p99: s.p99, max: s.max, lost,
     cpu_us_per_change: made.length ? (cpuAll * 1e6) / made.length : NaN,
     cpu_us_per_delivery: deliveries ? (cpuAll * 1e6) / deliveries : NaN,
+    // Frames the viewers actually got in the window: fewer than changes × viewers when the rooms
+    // folded changes (one report in flight per room: a busy lobby makes them fold more).
+    cpu_us_per_frame: framesIn ? (cpuStep * 1e6) / framesIn : NaN,
     server_cpu_share: cpuStep / secs,
     driver_cpu_share: (drv.user + drv.system) / 1e6 / secs,
     deliveries_per_s: deliveries / secs,
     frames_in_per_s: framesIn / secs,
   };
-  // The open loop may fall a change or two short at the window's end; more than that is a driver that could not keep up.
   out.interactive = s.p99 <= interactiveMs && lost === 0;
-  out.ok = s.p99 <= limitMs && lost === 0 && made.length >= 0.95 * rate * secs - 2 && world.errors.length === 0;
+  out.ok = s.p99 <= limitMs && lost === 0 && world.errors.length === 0;
   return out;
 }
 

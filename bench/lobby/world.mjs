@@ -170,9 +170,9 @@ export class World {
 
   /** A lobby frame at `viewer`: every channel it names moves that viewer's mark forward. */
   onFrame(viewer, data) {
-    this.framesIn += 1;
     const text = data.toString();
     if (text === "pong") return;
+    this.framesIn += 1;
     let hits = this.cache.get(text);
     if (hits === undefined) {
       hits = this.parse(viewer.space, text);
