@@ -65,7 +65,7 @@ const P = SMOKE
     // One pass (not rounds): 5,000 sockets per server; bench/lobby/scale.mjs.
     lobby: {
       viewers: [1, 100, 1000, 5000],
-      rates: { 1: [20, 50], 100: [10, 25, 50, 100, 200, 400, 800], 1000: [5, 10, 20, 35, 50, 75], 5000: [1, 2, 4, 7, 10, 15] },
+      rates: { 1: [20, 50], 100: [10, 25, 50, 100, 200, 400, 800, 1600], 1000: [5, 10, 20, 35, 50, 75, 100, 150], 5000: [1, 2, 4, 7, 10, 15] },
       channels: 64, depth: 2, warmMs: 1000, stepMs: 4000, drainMs: 4000, limitMs: 1000, interactiveMs: 250, connectConcurrency: 32,
       spaces: { viewers: 5000, rate: 20, counts: [1, 2, 5, 10], channelsPerSpace: 8, stepMs: 8000 },
     },
