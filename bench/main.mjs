@@ -15,7 +15,7 @@ import {
 import { measureCapacity, measureIdle, measureJoin, measureRelay } from "./lib/signalling.mjs";
 import { measureCredentials, measureSizes } from "./lib/http.mjs";
 import { herdSection, measureHerd } from "./lib/herd.mjs";
-import { measureLobby } from "./lobby/scale.mjs";
+import { LOBBY_PROFILE, measureLobby } from "./lobby/scale.mjs";
 import { lobbySection } from "./lobby/report.mjs";
 import { median, medianOf } from "../tests/lib/stats.mjs";
 
@@ -44,10 +44,7 @@ const P = SMOKE
     credentials: { concurrency: 4, warmMs: 200, durationMs: 500 },
     audio: { runs: 1 },
     herd: { rooms: 4, perRoom: 3 },
-    lobby: {
-      viewers: [3, 10], rates: { 3: [5], 10: [5, 10] }, channels: 4, depth: 2, warmMs: 200, stepMs: 600, drainMs: 2000,
-      limitMs: 1000, interactiveMs: 250, connectConcurrency: 8, spaces: { viewers: 10, rate: 10, counts: [1, 2], channelsPerSpace: 2, stepMs: 600 },
-    },
+    lobby: LOBBY_PROFILE.smoke,
   }
   : {
     rounds: 3,
@@ -62,13 +59,7 @@ const P = SMOKE
     credentials: { concurrency: 32, warmMs: 1000, durationMs: 4000 },
     audio: { runs: 10 },
     herd: { rooms: 50, perRoom: 8 },
-    // One pass (not rounds): 5,000 sockets per server; bench/lobby/scale.mjs.
-    lobby: {
-      viewers: [1, 100, 1000, 5000],
-      rates: { 1: [20, 50], 100: [10, 25, 50, 100, 200, 400, 800, 1600], 1000: [5, 10, 20, 35, 50, 75, 100, 150], 5000: [1, 2, 4, 7, 10, 15] },
-      channels: 64, depth: 2, warmMs: 1000, stepMs: 4000, drainMs: 4000, limitMs: 1000, interactiveMs: 250, connectConcurrency: 32,
-      spaces: { viewers: 5000, rate: 20, counts: [1, 2, 5, 10], channelsPerSpace: 8, stepMs: 8000 },
-    },
+    lobby: LOBBY_PROFILE.full, // one pass, not rounds (bench/lobby/scale.mjs)
   };
 const ROUNDS = Number(opt("--rounds", P.rounds));
 

@@ -22,6 +22,20 @@ export const ADMIN_KEY = "bench-admin-key-0123456789abcdef";
 /** The bench's vars plus the admin key (the spaces part creates channels through the admin API). */
 export const lobbyVars = () => benchVars({ extra: { ADMIN_API_KEY: ADMIN_KEY } });
 
+/** The counts: `smoke` runs in seconds (bench/smoke.sh), `full` in about 3 minutes. */
+export const LOBBY_PROFILE = {
+  smoke: {
+    viewers: [3, 10], rates: { 3: [5], 10: [5, 10] }, channels: 4, depth: 2, warmMs: 200, stepMs: 600, drainMs: 2000,
+    limitMs: 1000, interactiveMs: 250, connectConcurrency: 8, spaces: { viewers: 10, rate: 10, counts: [1, 2], channelsPerSpace: 2, stepMs: 600 },
+  },
+  full: {
+    viewers: [1, 100, 1000, 5000],
+    rates: { 1: [20, 50], 100: [10, 25, 50, 100, 200, 400, 800, 1600], 1000: [5, 10, 20, 35, 50, 75, 100, 150], 5000: [1, 2, 4, 7, 10, 15] },
+    channels: 64, depth: 2, warmMs: 1000, stepMs: 4000, drainMs: 4000, limitMs: 1000, interactiveMs: 250, connectConcurrency: 32,
+    spaces: { viewers: 5000, rate: 20, counts: [1, 2, 5, 10], channelsPerSpace: 8, stepMs: 8000 },
+  },
+};
+
 /**
  * Offers `rate` changes/s for `ms` over `channels` (round robin); the changes made are pushed to
  * `out` when given. A driver that woke late (a busy core) catches up at once, so the window always
