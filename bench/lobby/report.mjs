@@ -2,7 +2,7 @@
 // one-lobby climb, where each V saturates, and the spaces table.
 
 /** Markdown lines for `results` (measureLobby's), `p` the profile, `fmt` main.mjs's number format. */
-export function lobbySection({ single, spaces }, p, fmt) {
+export function lobbySection({ single, spaces, claims = [] }, p, fmt) {
   const pct = (x) => `${fmt(x * 100, 0)}%`;
   const out = [
     `## 9. Lobby scale (ours only, one pass; one lobby = one space; ${p.channels} channels, members join and leave at a steady rate, every change to every viewer)`, "",
@@ -26,7 +26,7 @@ export function lobbySection({ single, spaces }, p, fmt) {
   out.push("");
   if (!spaces) {
     out.push("Spaces: not run (this build has no admin API to create a space's channels).", "");
-    return out;
+    return [...out, ...claimsTable(claims, p, fmt)];
   }
   const max = Math.max(...spaces.rows.map((r) => r.spaces));
   out.push(`### Spaces: ${fmt(spaces.viewers, 0)} viewers and ${fmt(spaces.rate)} changes/s spread over ${max} spaces, added one batch at a time`, "",
@@ -38,6 +38,25 @@ export function lobbySection({ single, spaces }, p, fmt) {
   for (const r of spaces.rows) {
     out.push(`| ${r.spaces} | ${fmt(r.viewers_per_space * r.spaces, 0)} | ${fmt(r.rate)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.lost, 0)} | ${pct(r.server_cpu_share)} | ` +
       `${fmt(r.cpu_ms_per_s_per_space)} | ${fmt(r.cpu_us_per_change)} | ${fmt(r.cpu_us_per_frame)} | ${pct(r.driver_cpu_share)} |`);
+  }
+  out.push("");
+  return [...out, ...claimsTable(claims, p, fmt)];
+}
+
+/** Part 3: the same lobby without and with a `channels` claim on every viewer. */
+function claimsTable(claims, p, fmt) {
+  if (!claims.length) return [];
+  const c = p.claims;
+  const out = [
+    `### Viewers with a \`channels\` claim (${fmt(c.viewers, 0)} viewers, ${c.channels} channels, the claim names all ${c.channels})`, "",
+    "| claim | changes/s | frames/s to viewers | p50 ms | p99 ms | lost | server CPU | µs / change | µs / frame | step |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+  ];
+  for (const r of claims) {
+    for (const s of r.steps) {
+      out.push(`| ${r.claim ? "yes" : "no"} | ${fmt(s.rate)} | ${fmt(s.frames_in_per_s)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(s.lost, 0)} | ${fmt(s.server_cpu_share * 100, 0)}% | ` +
+        `${fmt(s.cpu_us_per_change)} | ${fmt(s.cpu_us_per_frame)} | ${s.ok ? (s.interactive ? "ok, live" : "ok") : "**failed**"} |`);
+    }
   }
   out.push("");
   return out;

@@ -10,7 +10,9 @@
 //      the highest step with p99 ≤ `interactiveMs` is reported too (a sidebar that feels live);
 //   2. spaces (admin API): a total of viewers and changes/s (more than one lobby holds) spread
 //      over 10 spaces, added 1, 2, 5, 10 at a time, each with a tenth of the viewers and of the
-//      changes/s: per-space cost and latency should not move as spaces are added.
+//      changes/s: per-space cost and latency should not move as spaces are added;
+//   3. claims: one lobby's viewers without and with a `channels` claim (8 channels, all named in
+//      the claim): what the lobby's per-viewer filter costs.
 import { sleep } from "../../tests/lib/wait.mjs";
 import { Latency } from "../lib/latency.mjs";
 import { benchVars, roomName, startServer } from "../lib/servers.mjs";
@@ -27,12 +29,14 @@ export const LOBBY_PROFILE = {
   smoke: {
     viewers: [3, 10], rates: { 3: [5], 10: [5, 10] }, channels: 4, depth: 2, warmMs: 200, stepMs: 600, drainMs: 2000,
     limitMs: 1000, interactiveMs: 250, connectConcurrency: 8, spaces: { viewers: 10, rate: 10, counts: [1, 2], channelsPerSpace: 2, stepMs: 600 },
+    claims: { viewers: 5, channels: 2, rates: [5] },
   },
   full: {
     viewers: [1, 100, 1000, 5000],
     rates: { 1: [20, 50], 100: [10, 25, 50, 100, 200, 400, 800, 1600], 1000: [5, 10, 20, 35, 50, 75, 100, 150], 5000: [1, 2, 4, 7, 10, 15] },
     channels: 64, depth: 2, warmMs: 1000, stepMs: 4000, drainMs: 4000, limitMs: 1000, interactiveMs: 250, connectConcurrency: 32,
     spaces: { viewers: 5000, rate: 20, counts: [1, 2, 5, 10], channelsPerSpace: 8, stepMs: 8000 },
+    claims: { viewers: 1000, channels: 8, rates: [5, 10, 20, 35, 50, 75] },
   },
 };
 
@@ -106,11 +110,15 @@ export async function step(world, server, channels, { rate, warmMs, stepMs, drai
   return out;
 }
 
-/** Part 1: one lobby (space `default`) with `v` viewers, rates climbing until a step fails. */
-async function oneLobby({ work, v, rates, p, tag, log }) {
+/**
+ * Part 1: one lobby (space `default`) with `v` viewers, rates climbing until a step fails. With
+ * `claim`, every viewer's token carries a `channels` claim naming the `channels` used (so each
+ * still sees every change, through the lobby's per-viewer filter).
+ */
+async function oneLobby({ work, v, rates, p, tag, log, channels = p.channels, claim = false }) {
   const server = await startServer("ours", { work, vars: lobbyVars() });
-  const ids = Array.from({ length: p.channels }, (_, i) => roomName(i));
-  const world = new World(server.base, [{ name: "default", channels: ids }], `l${tag}v${v}`);
+  const ids = Array.from({ length: channels }, (_, i) => roomName(i));
+  const world = new World(server.base, [{ name: "default", channels: ids, claim: claim ? ids : null }], `l${tag}v${v}${claim ? "c" : ""}`);
   try {
     const t0 = now();
     await world.addViewers(world.spaces[0], v, p.connectConcurrency);
@@ -198,7 +206,8 @@ async function manySpaces({ work, viewers, rate, p, tag, log }) {
 
 /**
  * The whole benchmark. `p`: {viewers: [V…], rates: {V: [changes/s…]}, channels, depth, warmMs,
- * stepMs, drainMs, limitMs, connectConcurrency, spaces: {viewers, rate, counts, channelsPerSpace}}.
+ * stepMs, drainMs, limitMs, connectConcurrency, spaces: {viewers, rate, counts, channelsPerSpace},
+ * claims: {viewers, channels, rates}}.
  */
 export async function measureLobby({ work, p, tag = 0, log }) {
   const single = [];
@@ -209,5 +218,12 @@ export async function measureLobby({ work, p, tag = 0, log }) {
   const { viewers, rate, counts } = p.spaces;
   log(`lobby spaces: ${viewers} viewers and ${rate} changes/s over ${counts.join(", ")} spaces`);
   const spaces = await manySpaces({ work, viewers, rate, p, tag, log });
-  return { single, spaces };
+  // Part 3: the same viewers and channels without and with a `channels` claim (the filter path).
+  const claims = [];
+  for (const claim of [false, true]) {
+    const c = p.claims;
+    log(`lobby claims: ${c.viewers} viewers ${claim ? "with" : "without"} a channels claim, ${c.channels} channels, rates ${c.rates.join(", ")}/s`);
+    claims.push({ claim, ...(await oneLobby({ work, v: c.viewers, rates: c.rates, p, tag, log, channels: c.channels, claim })) });
+  }
+  return { single, spaces, claims };
 }

@@ -20,10 +20,14 @@ const now = () => performance.now();
 /** The voice and lobby sockets' ping interval (the page's). */
 const PING_MS = 10_000;
 
-/** A one-hour token for `sub` in `space` (no claim for `default`, as old tokens are). */
-export function tokenIn(space, sub) {
+/**
+ * A one-hour token for `sub` in `space` (no claim for `default`, as old tokens are), limited to
+ * the channel ids `channels` when given (the `channels` claim).
+ */
+export function tokenIn(space, sub, channels = null) {
   const claims = { sub, name: sub.slice(0, 32), iat: unixNow(), exp: unixNow() + 3600 };
   if (space !== "default") claims.space = space;
+  if (channels) claims.channels = channels;
   return mintToken(claims, { secret: SECRET });
 }
 
@@ -97,8 +101,10 @@ class Member {
 
 /** A space: its channels and its viewers. */
 class Space {
-  constructor(name, channelIds, firstIndex) {
+  constructor(name, channelIds, firstIndex, claim) {
     this.name = name;
+    /** The viewers' `channels` claim (null: none, every channel). */
+    this.claim = claim;
     this.channels = channelIds.map((id, i) => new Channel(this, id, firstIndex + i));
     this.byId = new Map(this.channels.map((c, i) => [c.id, i]));
     this.viewers = [];
@@ -106,13 +112,13 @@ class Space {
 }
 
 export class World {
-  /** `spaces`: [{name, channels: [id…]}]; `base`: the server's http URL. */
+  /** `spaces`: [{name, channels: [id…], claim?: [id…]}]; `base`: the server's http URL. */
   constructor(base, spaces, tag) {
     this.base = base;
     this.tag = tag;
     let n = 0;
-    this.spaces = spaces.map(({ name, channels }) => {
-      const s = new Space(name, channels, n);
+    this.spaces = spaces.map(({ name, channels, claim = null }) => {
+      const s = new Space(name, channels, n, claim);
       n += channels.length;
       return s;
     });
@@ -148,7 +154,7 @@ export class World {
     return new Promise((resolve, reject) => {
       // Marks start at each channel's newest change: a viewer counts only changes made after it opened.
       const viewer = { space, seen: Int32Array.from(space.channels, (c) => c.changes.length - 1), ws: null };
-      const ws = new WebSocket(wsUrl(this.base, "/api/lobby"), offerFor(tokenIn(space.name, id)),
+      const ws = new WebSocket(wsUrl(this.base, "/api/lobby"), offerFor(tokenIn(space.name, id, space.claim)),
         { perMessageDeflate: false, handshakeTimeout: 30_000, closeTimeout: 250 });
       viewer.ws = ws;
       let ready = false;
