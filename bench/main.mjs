@@ -1,5 +1,5 @@
 // Runs the benchmarks (bench/README.md) and writes the table.
-//   node bench/main.mjs [--smoke] [--only join,relay,capacity,idle,size,credentials,audio,herd]
+//   node bench/main.mjs [--smoke] [--only join,relay,capacity,idle,size,credentials,audio,herd,lobby]
 //                       [--rounds N] [--out FILE.md]
 // bench/run.sh (full) and bench/smoke.sh (tiny counts) are the usual entry points: they pin this
 // driver to one core and the servers to the other. Every load loop is bounded in count and time;
@@ -15,6 +15,8 @@ import {
 import { measureCapacity, measureIdle, measureJoin, measureRelay } from "./lib/signalling.mjs";
 import { measureCredentials, measureSizes } from "./lib/http.mjs";
 import { herdSection, measureHerd } from "./lib/herd.mjs";
+import { LOBBY_PROFILE, measureLobby } from "./lobby/scale.mjs";
+import { lobbySection } from "./lobby/report.mjs";
 import { median, medianOf } from "../tests/lib/stats.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -27,7 +29,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const SMOKE = flag("--smoke");
-const ALL = ["size", "join", "relay", "capacity", "idle", "credentials", "audio", "herd"];
+const ALL = ["size", "join", "relay", "capacity", "idle", "credentials", "audio", "herd", "lobby"];
 const ONLY = (opt("--only", ALL.join(",")) ?? "").split(",").filter(Boolean);
 for (const o of ONLY) if (!ALL.includes(o)) throw new Error(`unknown benchmark ${o}; one of ${ALL.join(", ")}`);
 
@@ -42,6 +44,7 @@ const P = SMOKE
     credentials: { concurrency: 4, warmMs: 200, durationMs: 500 },
     audio: { runs: 1 },
     herd: { rooms: 4, perRoom: 3 },
+    lobby: LOBBY_PROFILE.smoke,
   }
   : {
     rounds: 3,
@@ -56,6 +59,7 @@ const P = SMOKE
     credentials: { concurrency: 32, warmMs: 1000, durationMs: 4000 },
     audio: { runs: 10 },
     herd: { rooms: 50, perRoom: 8 },
+    lobby: LOBBY_PROFILE.full, // one pass, not rounds (bench/lobby/scale.mjs)
   };
 const ROUNDS = Number(opt("--rounds", P.rounds));
 
@@ -186,6 +190,11 @@ async function benchHerd() {
     per.push(await measureHerd({ work, ...P.herd, tag: r, log }));
   }
   results.herd = { rounds: per, median: medianOf(per.map(flat)) };
+}
+
+async function benchLobby() {
+  // Its own servers (one per viewer count, one for the spaces); one pass, see the profile.
+  results.lobby = await measureLobby({ work, p: P.lobby, log });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,6 +334,7 @@ function report(meta) {
       "", "- No peer serves this page, so there is no peer ratio here.", "");
   }
   if (results.herd) out.push(...herdSection(results.herd, P.herd, fmt, target));
+  if (results.lobby) out.push(...lobbySection(results.lobby, P.lobby, fmt));
   if (targets.length) {
     out.push("## Targets (same run)", "", "| target | measured | met |", "|---|---|:---:|");
     for (const t of targets) out.push(`| ${t.name} | ${t.value} | ${t.ok ? "yes" : "**no**"} |`);
@@ -358,7 +368,7 @@ function versions() {
 // ---------------------------------------------------------------------------------------------
 
 const started = Date.now();
-const fns = { size: benchSize, join: benchJoin, relay: benchRelay, capacity: benchCapacity, idle: benchIdle, credentials: benchCredentials, audio: benchAudio, herd: benchHerd };
+const fns = { size: benchSize, join: benchJoin, relay: benchRelay, capacity: benchCapacity, idle: benchIdle, credentials: benchCredentials, audio: benchAudio, herd: benchHerd, lobby: benchLobby };
 let failed = null;
 for (const name of ALL.filter((n) => ONLY.includes(n))) {
   try {
