@@ -7,6 +7,7 @@ pub mod channels;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod fold;
 pub mod grants;
 pub mod handshake;
 pub mod log;

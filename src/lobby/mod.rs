@@ -32,6 +32,7 @@ use crate::report::{EvictRequest, MovedOut, RoomReport, RoomRoster, SeatQuery};
 use crate::seats::{Claims, GiveWay, Seat};
 use crate::webhook::{Arrivals, RosterChange};
 
+mod fanout;
 mod moderation;
 mod observers;
 mod registry;
@@ -62,6 +63,8 @@ pub struct Lobby {
     claims: RefCell<Claims>,
     /// Observer sockets' flood buckets (memory only).
     buckets: Buckets,
+    /// Roster changes on their way to the observers (folded).
+    fanout: std::rc::Rc<fanout::Fanout>,
     /// The storage alarm as last read or set (None: not read since this object woke up): the
     /// earliest token expiry of an observer.
     alarm: Cell<Option<Option<u64>>>,
@@ -89,6 +92,7 @@ impl DurableObject for Lobby {
             arrivals: RefCell::new(Arrivals::default()),
             claims: RefCell::new(Claims::default()),
             buckets: Buckets::default(),
+            fanout: std::rc::Rc::default(),
             alarm: Cell::new(None),
         }
     }

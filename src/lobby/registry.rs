@@ -148,6 +148,7 @@ impl Lobby {
             if let Some(rosters) = self.rosters.borrow_mut().as_mut() {
                 rosters.remove(id);
             }
+            self.fanout.forget(id);
             self.state.storage().delete(&key(id)).await?;
         }
         self.send_roster().await?;
@@ -203,16 +204,8 @@ impl Lobby {
         Ok(())
     }
 
-    /// Sends the observers that may see it a channel's new roster.
+    /// Sends the observers that may see it a channel's new roster (folded, `fanout.rs`).
     pub(super) fn send_channel(&self, id: &str, members: &[Member]) {
-        let frame = LobbyMsg::Channel { id, members }.to_json();
-        for ws in self.state.get_websockets_with_tag(ALL_TAG) {
-            let _ = ws.send_with_str(&frame);
-        }
-        for ws in self.state.get_websockets_with_tag(SOME_TAG) {
-            if is_open(ws.as_ref()) && may_see(ws.as_ref(), id) {
-                let _ = ws.send_with_str(&frame);
-            }
-        }
+        self.fanout.channel(self.state.as_raw(), id, members);
     }
 }
