@@ -432,7 +432,9 @@ impl Lobby {
         let (reported, others): (Vec<RosterChange>, Vec<RosterChange>) =
             all.into_iter().partition(|c| c.channel_id == channel_id);
         let Some(reported) = reported.first() else { return Ok(()) };
-        let events = crate::webhook::events(reported, &others, moved, &mut self.arrivals.borrow_mut(), now_ms());
+        // A switch to a channel that is not (or no longer) in the space is a plain leave.
+        let moved: Vec<MovedOut> = moved.iter().filter(|m| self.exists(&m.to)).cloned().collect();
+        let events = crate::webhook::events(reported, &others, &moved, &mut self.arrivals.borrow_mut(), now_ms());
         let deadline = self.arrivals.borrow().next_deadline();
         if let Some(at) = deadline {
             self.alarm_by(at).await?;
