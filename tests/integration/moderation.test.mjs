@@ -7,11 +7,9 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { assertErrorBody } from "../lib/assertions.mjs";
-import { startWorker } from "../lib/miniflare.mjs";
-import { ADMIN_KEY, joinWith, listed, moderate, mustModerate, tokenIn } from "../lib/moderation.mjs";
+import { ADMIN_KEY, joinWith, listed, moderate, mustModerate, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
 import { mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
 
-const CHANNELS = Array.from({ length: 40 }, (_, i) => `g${i}:Gate ${i}`).join(",");
 
 /** Each route's harmless body and what its target's socket gets from it. */
 const ACTIONS = {
@@ -40,7 +38,7 @@ describe("member routes: who may", () => {
   const fresh = () => `g${used++}`;
 
   before(async () => {
-    worker = await startWorker({ vars: { VOICE_CHANNELS: CHANNELS, ADMIN_API_KEY: ADMIN_KEY, RECONNECT_GRACE_SECS: "30" } });
+    worker = await startModerationWorker("g");
   });
   afterEach(() => worker.closeSockets());
   after(async () => {
@@ -226,7 +224,7 @@ describe("member routes without ADMIN_API_KEY", () => {
   let worker;
 
   before(async () => {
-    worker = await startWorker({ vars: { VOICE_CHANNELS: CHANNELS, ADMIN_API_KEY: undefined, RECONNECT_GRACE_SECS: "30" } });
+    worker = await startModerationWorker("g", { ADMIN_API_KEY: undefined });
   });
   afterEach(() => worker.closeSockets());
   after(async () => {

@@ -4,11 +4,28 @@
 // users through it, ≤ ~100 ms after a join). Every wait is bounded.
 
 import { firstOf, readJson, voicePath } from "./client.mjs";
-import { tokenFor } from "./tokens.mjs";
+import { crowd, ids } from "./fixtures.mjs";
+import { startWorker } from "./miniflare.mjs";
+import { tokenFor, uniqueUser } from "./tokens.mjs";
 import { sleep } from "./wait.mjs";
 
 /** The ADMIN_API_KEY the moderation and webhook tests start the worker with. */
 export const ADMIN_KEY = "moderation-admin-key-0123456789abcdef0123";
+
+/**
+ * The worker as the moderation tests run it: 40 configured channels `<prefix>0`…`<prefix>39`,
+ * the admin key, and a 30 s grace period (so a removal seen at once is not the grace alarm's).
+ * `vars` are added (or override).
+ */
+export const startModerationWorker = (prefix, vars = {}) =>
+  startWorker({
+    vars: {
+      VOICE_CHANNELS: Array.from({ length: 40 }, (_, i) => `${prefix}${i}:Channel ${i}`).join(","),
+      ADMIN_API_KEY: ADMIN_KEY,
+      RECONNECT_GRACE_SECS: "30",
+      ...vars,
+    },
+  });
 
 /** The path of a member route; the user id is percent-encoded. */
 export const memberPath = (space, user, action) =>
@@ -90,3 +107,31 @@ export const memberIn = (channels, channel, user) =>
 /** Waits until the space of `token` lists `user` in `channel` (so the member routes find them). */
 export const listed = (worker, token, channel, user, timeoutMs = 2000) =>
   channelsWhere(worker, token, (cs) => memberIn(cs, channel, user) !== undefined, timeoutMs, `${user} listed in ${channel}`);
+
+/** A token of someone who only looks (`/api/channels` of the default space). */
+export const observer = () => tokenFor(uniqueUser("observer"));
+
+/**
+ * `count` fresh members of `channel` (default space, `crowd`), the last of them the target, once
+ * the lobby lists the target (so the member routes find them). `{channel, members, target, token}`.
+ */
+export async function seatedCrowd(worker, channel, count) {
+  const members = await crowd(worker, channel, count);
+  const target = members.at(-1);
+  await listed(worker, observer(), channel, target.id);
+  return { channel, members, target, token: tokenFor(target.id) };
+}
+
+/**
+ * Waits until `lobby` (a lobby Socket) shows `channel` with exactly the ids `members`, each as
+ * `where` wants; earlier frames of that channel are taken off the queue, so successive waits
+ * move forward in time (a step is reported before the next one starts). The frame.
+ */
+export async function lobbyShows(lobby, channel, members, where = () => true, timeoutMs = 3000) {
+  const want = JSON.stringify([...members].sort());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = await lobby.next("channel", Math.max(1, deadline - Date.now()), (x) => x.id === channel);
+    if (JSON.stringify(ids(f.members)) === want && f.members.every(where)) return f;
+  }
+}

@@ -3,7 +3,9 @@
 // default), answer 500, not answer at all, answer slowly, or go down (connection refused) and
 // come back on the same port. Every wait is bounded.
 
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
+import { Webhook } from "standardwebhooks";
 
 /**
  * Starts the receiver on 127.0.0.1 (a free port, or `port`). `mode` is how it answers:
@@ -158,4 +160,19 @@ export class Receiver {
       .map((r) => (r.json ? `${r.json.type} ${r.json.data?.channel_id} ${r.json.data?.member?.id}` : r.body.slice(0, 80)))
       .join(" | ");
   }
+}
+
+/** A fresh WEBHOOK_SECRET in the Standard Webhooks form: `whsec_` and base64 of 24 random bytes. */
+export const newWebhookSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
+
+/**
+ * Verifies a recorded request with the independent Standard Webhooks library (the
+ * `standardwebhooks` package, not the worker's code): returns the payload it vouches for, or
+ * throws its verification error.
+ */
+export function verifyWith(secret, request) {
+  const headers = Object.fromEntries(
+    ["webhook-id", "webhook-timestamp", "webhook-signature"].map((h) => [h, String(request.headers[h] ?? "")]),
+  );
+  return new Webhook(secret).verify(request.body, headers);
 }
