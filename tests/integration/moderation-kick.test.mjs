@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { assertErrorBody } from "../lib/assertions.mjs";
 import { crowd } from "../lib/fixtures.mjs";
-import { channelsWhere, connect, joinWith, listed, memberIn, moderate, mustModerate, observer, seatedCrowd, startModerationWorker } from "../lib/moderation.mjs";
+import { channelsWhere, connect, joinWith, listed, memberIn, moderate, mustModerate, observer, runtimeChannel, seatedCrowd, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
 import { tokenFor, uniqueUser } from "../lib/tokens.mjs";
 import { sleep } from "../lib/wait.mjs";
 
@@ -123,6 +123,38 @@ describe("kick, ban and move", () => {
     assert.equal(await target.socket.closed(), 4003);
     const { socket } = await joinWith(worker, channel, tokenFor(uniqueUser("newcomer")));
     await stays(socket);
+  });
+
+  test("a kick of a member in the grace period removes them at once; the others get member_left", async () => {
+    const { channel, members: [a], target } = await room(2);
+    target.socket.terminate();
+    await a.socket.expectNothing(200, "member_left");
+    await listed(worker, observer(), channel, target.id);
+    const member = await mustModerate(worker, "default", target.id, "kick", {});
+    assert.equal(member.id, target.id);
+    await a.socket.next("member_left", 2000, (x) => x.user_id === target.id);
+    await nowhere(target.id);
+  });
+
+  test("a ban holds in its own space only: the user joins another space's channel meanwhile", async () => {
+    const { target } = await room(2);
+    await mustModerate(worker, "default", target.id, "kick", { ban_secs: 60 });
+    assert.equal(await target.socket.closed(), 4003);
+    const { space, channel } = await runtimeChannel(worker, `ban${used++}`);
+    const token = tokenIn(space, target.id);
+    const { socket } = await joinWith(worker, channel, token);
+    await listed(worker, token, channel, target.id);
+    await stays(socket);
+  });
+
+  test("a move to a channel of another space is 404 unknown_channel", async () => {
+    const { space, channel } = await runtimeChannel(worker, `mv${used++}`);
+    assert.notEqual(space, "default");
+    const { target } = await room(2);
+    const r = await moderate(worker, "default", target.id, "move", { channel_id: channel });
+    assert.equal(r.status, 404, JSON.stringify(r.body));
+    assertErrorBody(r.body, "unknown_channel");
+    await target.socket.expectNothing(200);
   });
 
   test("a move: the member gets move then close 4010 (moved); the others member_left at once; the member joins the target itself", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { crowd } from "../lib/fixtures.mjs";
-import { channelsWhere, joinWith, listed, memberIn, mustModerate, observer, seatedCrowd, startModerationWorker } from "../lib/moderation.mjs";
+import { channelsWhere, joinWith, listed, memberIn, mustModerate, observer, runtimeChannel, seatedCrowd, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
 import { tokenFor } from "../lib/tokens.mjs";
 
 
@@ -129,6 +129,46 @@ describe("server mute", () => {
     await moved.socket.expectNothing(0, "member_updated");
     const channels = await worker.channelsNow();
     assert.equal(memberIn(channels.channels, elsewhere, target.id).server_muted, false);
+  });
+
+  test("the mute survives the room's hibernation: a state with muted: false afterwards still does not clear it", async () => {
+    const { channel, members: [a, target] } = await room(2);
+    await mustModerate(worker, "default", target.id, "mute", { muted: true });
+    await updated(a.socket, target.id, true);
+    await worker.hibernateRoom(channel);
+    target.socket.send({ type: "state", muted: false, deafened: true });
+    const update = await a.socket.next("member_updated", 2000, (m) => m.member.id === target.id && m.member.deafened);
+    assert.equal(update.member.server_muted, true, JSON.stringify(update));
+    const channels = await channelsWhere(worker, observer(), (cs) => memberIn(cs, channel, target.id)?.deafened === true);
+    assert.equal(memberIn(channels, channel, target.id).server_muted, true);
+  });
+
+  test("a member dropped into the grace period keeps the mute when it resumes with its session", async () => {
+    const { channel, members: [a, target] } = await room(2);
+    await mustModerate(worker, "default", target.id, "mute", { muted: true });
+    await updated(a.socket, target.id, true);
+    target.socket.terminate();
+    await a.socket.expectNothing(200, "member_left");
+    const back = await worker.join(channel, target.id, { session: target.joined.session_id });
+    assert.equal(back.joined.members.find((m) => m.id === target.id).server_muted, true, JSON.stringify(back.joined));
+    const news = await a.socket.next("member_joined", 2000, (m) => m.member.id === target.id);
+    assert.equal(news.member.server_muted, true, JSON.stringify(news));
+  });
+
+  test("a mute holds in its own space only: the same user in another space's channel is not muted", async () => {
+    const { members: [, target] } = await room(2);
+    await mustModerate(worker, "default", target.id, "mute", { muted: true });
+    await updated(target.socket, target.id, true);
+    const { space } = await runtimeChannel(worker, `other${used++}`);
+    const token = tokenIn(space, target.id);
+    const there = await joinWith(worker, "room", token);
+    assert.equal(there.joined.members.find((m) => m.id === target.id).server_muted, false);
+    await listed(worker, token, "room", target.id);
+    await there.socket.expectNothing(400, "member_updated");
+    const channels = await channelsWhere(worker, token, () => true);
+    assert.equal(memberIn(channels, "room", target.id).server_muted, false);
+    // And the default-space socket was left alone (one channel per user holds within a space).
+    assert.equal(target.socket.isClosed, false);
   });
 
   test("muting twice and unmuting someone never muted answer 200 with the state", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { assertErrorBody } from "../lib/assertions.mjs";
-import { ADMIN_KEY, joinWith, listed, moderate, mustModerate, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
+import { ADMIN_KEY, joinWith, listed, moderate, mustModerate, runtimeChannel, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
 import { mintToken, now, tokenFor, uniqueUser } from "../lib/tokens.mjs";
 
 
@@ -52,19 +52,6 @@ describe("member routes: who may", () => {
     const { socket } = await joinWith(worker, channel, token);
     await listed(worker, token, channel, id);
     return { id, token, socket, channel };
-  }
-
-  /** A channel created through the admin API in a new space named after `prefix`. */
-  async function runtimeChannel(prefix) {
-    const space = `${prefix}${used}`;
-    const channel = `room-${used++}`;
-    const put = await worker.fetch(`/api/admin/spaces/${space}/channels/${channel}`, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ name: `Room of ${space}` }),
-    });
-    assert.equal(put.status, 200, await put.text());
-    return { space, channel };
   }
 
   /** Asserts the target felt `action` (and consumes what it got). */
@@ -117,7 +104,7 @@ describe("member routes: who may", () => {
   }
 
   test("a moderator of a runtime space moderates there; the default space's moderator and the space's members may not", async () => {
-    const { space, channel } = await runtimeChannel("acme");
+    const { space, channel } = await runtimeChannel(worker, `acme${used++}`);
     const id = uniqueUser("acme-member");
     const token = tokenIn(space, id);
     const { socket } = await joinWith(worker, channel, token);
@@ -135,7 +122,7 @@ describe("member routes: who may", () => {
 
   test("a user in no channel of the space is 404 not_found, on every route and for the admin key and a moderator", async () => {
     // Also someone who sits in another space's channel under the same id.
-    const { space: elsewhere, channel } = await runtimeChannel("else");
+    const { space: elsewhere, channel } = await runtimeChannel(worker, `else${used++}`);
     const away = uniqueUser("away");
     await joinWith(worker, channel, tokenIn(elsewhere, away));
     await listed(worker, tokenIn(elsewhere, away), channel, away);

@@ -2,8 +2,9 @@
 // down (connection refused) and then answering 500 for a while, then up → every event arrives,
 // the first deliveries in order per channel, the same webhook-id and body on every retry, each
 // attempt signed afresh (checked with the `standardwebhooks` package), one log line per failure
-// without secrets; a receiver that answers slowly does not hold up joins. The first retry comes
-// 5 s after a failure and the next 10 s later: the down/up test needs two retries (~15 s).
+// without secrets, nothing lost while the space's Lobby is out of memory; a receiver that answers
+// slowly does not hold up joins. The first retry comes 5 s after a failure and the next 10 s
+// later: the down/up test needs two retries (~15 s).
 
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
@@ -76,6 +77,8 @@ describe("webhook delivery", () => {
     cIn.socket.close(1000);
     await shows(lobby, y, [a]);
     assert.equal(receiver.requests.length, 0, "nothing can have arrived while down");
+    // The queue is in storage: the space's Lobby leaving memory loses nothing.
+    await worker.hibernate("Lobby", "lobby");
 
     // Up, but failing: the retry (5 s after the first failure) gets a 500.
     receiver.mode = "error";

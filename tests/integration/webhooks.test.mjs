@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ADMIN_KEY, joinWith, lobbyShows, mustModerate, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
+import { ADMIN_KEY, joinWith, lobbyShows, mustModerate, runtimeChannel, startModerationWorker, tokenIn } from "../lib/moderation.mjs";
 import { SECRET, tokenFor, uniqueUser } from "../lib/tokens.mjs";
 import { newWebhookSecret, startReceiver, verifyWith } from "../lib/webhook-receiver.mjs";
 
@@ -215,6 +215,26 @@ describe("webhook events", () => {
       ["member.left", channel, a.id],
       ["channel.ended", channel, a.id],
     ]);
+  });
+
+  test("events of another space carry that space's id", async () => {
+    const { space, channel } = await runtimeChannel(worker, `acme${used++}`);
+    const id = uniqueUser("acme");
+    const token = tokenIn(space, id);
+    confidential.add(token);
+    const { socket, joined } = await joinWith(worker, channel, token);
+    confidential.add(joined.session_id);
+    await receiver.until(() => receiver.events((e) => e.data?.space === space).length >= 2, 5000, `the ${space} events`);
+    socket.close(1000);
+    await receiver.until(() => receiver.events((e) => e.data?.space === space).length >= 4, 5000, `the ${space} events`);
+    const events = receiver.events((e) => e.data?.space === space);
+    assert.deepEqual(outline(events), [
+      ["channel.started", channel, id],
+      ["member.joined", channel, id],
+      ["member.left", channel, id],
+      ["channel.ended", channel, id],
+    ]);
+    for (const e of events) assert.equal(e.data.space, space);
   });
 
   test("every delivery verifies with the standardwebhooks package; a wrong secret or a changed body does not", async () => {

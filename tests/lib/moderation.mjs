@@ -135,3 +135,15 @@ export async function lobbyShows(lobby, channel, members, where = () => true, ti
     if (JSON.stringify(ids(f.members)) === want && f.members.every(where)) return f;
   }
 }
+
+/** A channel `room` created through the admin API in the space `space` (a new one). `{space, channel}`. */
+export async function runtimeChannel(worker, space, channel = "room") {
+  const path = `/api/admin/spaces/${space}/channels/${channel}`;
+  const res = await worker.fetch(path, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: `Room of ${space}` }),
+  });
+  if (res.status !== 200) throw new Error(`PUT ${path} answered ${res.status}: ${await res.text()}`);
+  return { space, channel };
+}
