@@ -25,6 +25,8 @@ export class Receiver {
   #port = 0;
   #waiters = new Set();
   #pending = new Set();
+  /** The reply functions of requests held unanswered (`"silent"` mode). */
+  #held = new Set();
 
   constructor(mode) {
     this.mode = mode;
@@ -105,11 +107,22 @@ export class Receiver {
       this.#wake();
     };
     this.#pending.add(res);
-    res.on("close", () => this.#pending.delete(res));
+    res.on("close", () => {
+      this.#pending.delete(res);
+      this.#held.delete(reply);
+    });
     if (mode === "ok") reply(204);
     else if (mode === "error") reply(500);
-    else if (mode === "silent") return;
+    else if (mode === "silent") this.#held.add(reply);
     else setTimeout(() => reply(204), mode.delayMs);
+  }
+
+  /** Answers every request held so far (in `"silent"` mode) with `status`; returns how many. */
+  answerHeld(status = 204) {
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const reply of held) reply(status);
+    return held.length;
   }
 
   #wake() {
