@@ -179,7 +179,11 @@ impl DurableObject for Lobby {
             }
         }
         self.expire_temporary(now).await?;
-        let overdue = self.arrivals.borrow_mut().overdue(now);
+        let overdue = {
+            let rosters = self.rosters.borrow();
+            let is_empty = |id: &str| rosters.as_ref().and_then(|r| r.get(id)).is_none_or(|r| r.members.is_empty());
+            self.arrivals.borrow_mut().overdue(now, is_empty)
+        };
         self.enqueue(overdue).await?;
         let idle_ms = self.config.temp_channel_idle_secs * 1000;
         let delivery = self.deliver_due().await?;
@@ -434,7 +438,11 @@ impl Lobby {
         let Some(reported) = reported.first() else { return Ok(()) };
         // A switch to a channel that is not (or no longer) in the space is a plain leave.
         let moved: Vec<MovedOut> = moved.iter().filter(|m| self.exists(&m.to)).cloned().collect();
-        let events = crate::webhook::events(reported, &others, &moved, &mut self.arrivals.borrow_mut(), now_ms());
+        let events = {
+            let rosters = self.rosters.borrow();
+            let is_empty = |id: &str| rosters.as_ref().and_then(|r| r.get(id)).is_none_or(|r| r.members.is_empty());
+            crate::webhook::events(reported, &others, &moved, &mut self.arrivals.borrow_mut(), now_ms(), is_empty)
+        };
         let deadline = self.arrivals.borrow().next_deadline();
         if let Some(at) = deadline {
             self.alarm_by(at).await?;

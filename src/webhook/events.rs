@@ -65,39 +65,72 @@ pub struct RosterChange<'a> {
     pub after: &'a [Member],
 }
 
-/// Members announced as moved to a channel whose arrival there is still to come (it is not
-/// announced again), with a deadline (ms) after which `member.left` is sent for the target.
+/// A member announced as moved to `channel` whose arrival there is still to come (it is not
+/// announced again): by `deadline` (ms), or `member.left` is sent for the target. `started`: the
+/// move into the empty target announced its `channel.started` too.
+#[derive(Debug)]
+struct Arrival {
+    user_id: String,
+    channel: String,
+    member: Member,
+    deadline: u64,
+    started: bool,
+}
+
+/// The moved members still to arrive.
 #[derive(Default, Debug)]
 pub struct Arrivals {
-    pending: Vec<(String, String, Member, u64)>,
+    pending: Vec<Arrival>,
 }
 
 /// How long a moved member has to turn up in the target channel.
 pub const ARRIVAL_MS: u64 = 60_000;
 
 impl Arrivals {
-    fn expect(&mut self, user_id: &str, channel_id: &str, member: &Member, deadline: u64) {
-        self.pending.retain(|(u, ..)| u != user_id);
-        self.pending.push((user_id.to_owned(), channel_id.to_owned(), member.clone(), deadline));
+    fn expect(&mut self, user_id: &str, channel: &str, member: &Member, deadline: u64, started: bool) {
+        self.pending.retain(|a| a.user_id != user_id);
+        let (user_id, channel, member) = (user_id.to_owned(), channel.to_owned(), member.clone());
+        self.pending.push(Arrival { user_id, channel, member, deadline, started });
     }
 
     fn arrived(&mut self, user_id: &str, channel_id: &str) -> bool {
         let before = self.pending.len();
-        self.pending.retain(|(u, c, ..)| !(u == user_id && c == channel_id));
+        self.pending.retain(|a| !(a.user_id == user_id && a.channel == channel_id));
         self.pending.len() != before
     }
 
-    /// `member.left` for the target of every move whose member did not arrive by `now`.
-    pub fn overdue(&mut self, now: u64) -> Vec<NewEvent> {
-        let (late, kept) = std::mem::take(&mut self.pending).into_iter().partition(|(.., at)| *at <= now);
+    /// Whether a move into `channel_id` already announced its `channel.started`.
+    fn start_announced(&self, channel_id: &str) -> bool {
+        self.pending.iter().any(|a| a.channel == channel_id && a.started)
+    }
+
+    /// The channel has members now: an announced start is used up.
+    fn started(&mut self, channel_id: &str) {
+        for arrival in self.pending.iter_mut().filter(|a| a.channel == channel_id) {
+            arrival.started = false;
+        }
+    }
+
+    /// `member.left` for the target of every move whose member did not arrive by `now` (and
+    /// `channel.ended` when that move announced the start of a channel that is still empty:
+    /// `is_empty` says which are).
+    pub fn overdue(&mut self, now: u64, is_empty: impl Fn(&str) -> bool) -> Vec<NewEvent> {
+        let (late, kept): (Vec<Arrival>, Vec<Arrival>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|a| a.deadline <= now);
         self.pending = kept;
-        late.into_iter()
-            .map(|(_, channel, member, _)| NewEvent::new(EventKind::MemberLeft, &channel, &member))
-            .collect()
+        let mut out = Vec::new();
+        for arrival in late {
+            out.push(NewEvent::new(EventKind::MemberLeft, &arrival.channel, &arrival.member));
+            let still_coming = self.pending.iter().any(|a| a.channel == arrival.channel);
+            if arrival.started && is_empty(&arrival.channel) && !still_coming {
+                out.push(NewEvent::new(EventKind::ChannelEnded, &arrival.channel, &arrival.member));
+            }
+        }
+        out
     }
 
     pub fn next_deadline(&self) -> Option<u64> {
-        self.pending.iter().map(|(.., at)| *at).min()
+        self.pending.iter().map(|a| a.deadline).min()
     }
 }
 
@@ -106,20 +139,25 @@ fn has(members: &[Member], id: &str) -> bool {
 }
 
 /// The events of one report: `reported` is the reporting channel, `gave_way` the other channels
-/// that lost a member to it, `moved_out` what the report says left for another channel.
+/// that lost a member to it, `moved_out` what the report says left for another channel;
+/// `is_empty` says which channels of the space have nobody in them now.
 pub fn events(
     reported: &RosterChange,
     gave_way: &[RosterChange],
     moved_out: &[MovedOut],
     arrivals: &mut Arrivals,
     now: u64,
+    is_empty: impl Fn(&str) -> bool,
 ) -> Vec<NewEvent> {
     let RosterChange { channel_id, before, after } = *reported;
     let mut out = Vec::new();
-    if before.is_empty() {
+    if before.is_empty() && !arrivals.start_announced(channel_id) {
         if let Some(first) = after.first() {
             out.push(NewEvent::new(EventKind::ChannelStarted, channel_id, first));
         }
+    }
+    if !after.is_empty() {
+        arrivals.started(channel_id);
     }
     let mut moved_in: Vec<&str> = Vec::new();
     for other in gave_way {
@@ -147,11 +185,16 @@ pub fn events(
     for member in before.iter().filter(|m| !has(after, &m.id)) {
         match moved_out.iter().find(|m2| m2.user_id == member.id && m2.to != channel_id) {
             Some(moved) => {
+                // Into an empty channel: its start comes first, as for a join.
+                let start = is_empty(&moved.to) && !arrivals.start_announced(&moved.to);
+                if start {
+                    out.push(NewEvent::new(EventKind::ChannelStarted, &moved.to, member));
+                }
                 out.push(NewEvent {
                     from_channel_id: Some(channel_id.to_owned()),
                     ..NewEvent::new(EventKind::MemberMoved, &moved.to, member)
                 });
-                arrivals.expect(&member.id, &moved.to, member, now + ARRIVAL_MS);
+                arrivals.expect(&member.id, &moved.to, member, now + ARRIVAL_MS, start);
             }
             None => out.push(NewEvent::new(EventKind::MemberLeft, channel_id, member)),
         }
@@ -178,31 +221,42 @@ mod tests {
         RosterChange { channel_id, before, after }
     }
 
+    /// No channel is empty (for tests where it does not matter).
+    fn none(_: &str) -> bool {
+        false
+    }
+
     #[test]
     fn a_first_join_starts_the_channel_and_the_last_leave_ends_it() {
         let mut arrivals = Arrivals::default();
-        let started = events(&change("a", &[], &[m("u1")]), &[], &[], &mut arrivals, 0);
+        let started = events(&change("a", &[], &[m("u1")]), &[], &[], &mut arrivals, 0, none);
         assert_eq!(kinds(&started), [("channel.started", "a"), ("member.joined", "a")]);
-        let second = events(&change("a", &[m("u1")], &[m("u1"), m("u2")]), &[], &[], &mut arrivals, 0);
+        let second = events(&change("a", &[m("u1")], &[m("u1"), m("u2")]), &[], &[], &mut arrivals, 0, none);
         assert_eq!(kinds(&second), [("member.joined", "a")]);
         assert_eq!(second[0].member.id, "u2");
-        let ended = events(&change("a", &[m("u1")], &[]), &[], &[], &mut arrivals, 0);
+        let ended = events(&change("a", &[m("u1")], &[]), &[], &[], &mut arrivals, 0, none);
         assert_eq!(kinds(&ended), [("member.left", "a"), ("channel.ended", "a")]);
     }
 
     #[test]
     fn a_state_change_is_an_update() {
         let muted = Member { muted: true, ..m("u1") };
-        let out = events(&change("a", &[m("u1")], &[muted]), &[], &[], &mut Arrivals::default(), 0);
+        let out = events(&change("a", &[m("u1")], &[muted]), &[], &[], &mut Arrivals::default(), 0, none);
         assert_eq!(kinds(&out), [("member.updated", "a")]);
         assert!(out[0].member.muted);
-        assert!(events(&change("a", &[m("u1")], &[m("u1")]), &[], &[], &mut Arrivals::default(), 0).is_empty());
+        assert!(events(&change("a", &[m("u1")], &[m("u1")]), &[], &[], &mut Arrivals::default(), 0, none).is_empty());
     }
 
     #[test]
     fn joining_elsewhere_is_one_move() {
-        let out =
-            events(&change("b", &[], &[m("u1")]), &[change("a", &[m("u1")], &[])], &[], &mut Arrivals::default(), 0);
+        let out = events(
+            &change("b", &[], &[m("u1")]),
+            &[change("a", &[m("u1")], &[])],
+            &[],
+            &mut Arrivals::default(),
+            0,
+            none,
+        );
         assert_eq!(kinds(&out), [("channel.started", "b"), ("member.moved", "b"), ("channel.ended", "a")]);
         assert_eq!(out[1].from_channel_id.as_deref(), Some("a"));
     }
@@ -211,24 +265,39 @@ mod tests {
     fn a_reported_move_is_announced_once_and_the_arrival_is_not() {
         let mut arrivals = Arrivals::default();
         let moved = [MovedOut { user_id: "u1".into(), to: "b".into() }];
-        let out = events(&change("a", &[m("u1"), m("u2")], &[m("u2")]), &[], &moved, &mut arrivals, 0);
+        let out = events(&change("a", &[m("u1"), m("u2")], &[m("u2")]), &[], &moved, &mut arrivals, 0, none);
         assert_eq!(kinds(&out), [("member.moved", "b")]);
         assert_eq!(out[0].from_channel_id.as_deref(), Some("a"));
-        let arrival = events(&change("b", &[], &[m("u1")]), &[], &[], &mut arrivals, 10);
+        let arrival = events(&change("b", &[], &[m("u1")]), &[], &[], &mut arrivals, 10, none);
         assert_eq!(kinds(&arrival), [("channel.started", "b")]);
-        assert!(arrivals.overdue(u64::MAX).is_empty());
+        assert!(arrivals.overdue(u64::MAX, none).is_empty());
+    }
+
+    #[test]
+    fn a_move_into_an_empty_channel_starts_it_first_and_once() {
+        let mut arrivals = Arrivals::default();
+        let empty = |c: &str| c == "b";
+        let moved = [MovedOut { user_id: "u1".into(), to: "b".into() }];
+        let out = events(&change("a", &[m("u1"), m("u2")], &[m("u2")]), &[], &moved, &mut arrivals, 0, empty);
+        assert_eq!(kinds(&out), [("channel.started", "b"), ("member.moved", "b")]);
+        let arrival = events(&change("b", &[], &[m("u1")]), &[], &[], &mut arrivals, 10, none);
+        assert!(arrival.is_empty(), "neither the start nor the join again: {arrival:?}");
+        // Never arriving: the target is left and, still empty, ended.
+        let mut arrivals = Arrivals::default();
+        events(&change("a", &[m("u1")], &[]), &[], &moved, &mut arrivals, 0, empty);
+        assert_eq!(kinds(&arrivals.overdue(ARRIVAL_MS, empty)), [("member.left", "b"), ("channel.ended", "b")]);
     }
 
     #[test]
     fn a_moved_member_who_never_arrives_leaves_the_target() {
         let mut arrivals = Arrivals::default();
         let moved = [MovedOut { user_id: "u1".into(), to: "b".into() }];
-        events(&change("a", &[m("u1")], &[]), &[], &moved, &mut arrivals, 0);
+        events(&change("a", &[m("u1")], &[]), &[], &moved, &mut arrivals, 0, none);
         assert_eq!(arrivals.next_deadline(), Some(ARRIVAL_MS));
-        assert!(arrivals.overdue(ARRIVAL_MS - 1).is_empty());
-        assert_eq!(kinds(&arrivals.overdue(ARRIVAL_MS)), [("member.left", "b")]);
+        assert!(arrivals.overdue(ARRIVAL_MS - 1, none).is_empty());
+        assert_eq!(kinds(&arrivals.overdue(ARRIVAL_MS, none)), [("member.left", "b")]);
         // A later join there is a plain join.
-        let late = events(&change("b", &[], &[m("u1")]), &[], &[], &mut arrivals, ARRIVAL_MS + 1);
+        let late = events(&change("b", &[], &[m("u1")]), &[], &[], &mut arrivals, ARRIVAL_MS + 1, none);
         assert_eq!(kinds(&late), [("channel.started", "b"), ("member.joined", "b")]);
     }
 

@@ -177,6 +177,9 @@ describe("webhook events", () => {
       ["channel.started", from, b.id],
       ["channel.started", to, a.id],
     ]);
+    // A move into an empty channel starts it first, as a join does; the arrival repeats neither.
+    const order = outline(events).map((e) => `${e[0]} ${e[1]}`);
+    assert.ok(order.indexOf(`channel.started ${to}`) < order.indexOf(`member.moved ${to}`), `started before moved: ${order}`);
     arrived.socket.close(1000);
     b.socket.close(1000);
   });
