@@ -338,7 +338,8 @@ let serverMuteExplained = false;
 function paintMutedHint(room) {
   const server = !!room?.serverMuted;
   if (!server) serverMuteExplained = false;
-  el.mutedHint.textContent = server ? `${SERVER_MUTED_TEXT}. Only a moderator can unmute you.` : "You are muted";
+  el.mutedHint.textContent = !server ? "You are muted"
+    : serverMuteExplained ? `${SERVER_MUTED_TEXT}. Only a moderator can unmute you.` : SERVER_MUTED_TEXT;
   el.mutedHint.hidden = !room || !(room.mutedTalk.talking || (server && serverMuteExplained));
 }
 

@@ -93,13 +93,14 @@ function peerOf(room, userId) {
 
 /**
  * The voice bar's second line in the red state when the server ended the call: the reason, and
- * how to get back in — unless the channel is gone (deleted), where clicking it is impossible.
+ * how to get back in — unless the channel is gone (deleted) or a moderator's ban keeps us out,
+ * where clicking it cannot help.
  * @param {string | null} reason
  * @param {string} channelName
  * @param {boolean} channelListed
  */
 export function endedDetail(reason, channelName, channelListed) {
-  if (!channelListed || reason === "channel_deleted") return `${reasonText(reason)}.`;
+  if (!channelListed || reason === "channel_deleted" || reason === "banned") return `${reasonText(reason)}.`;
   return `${reasonText(reason)}. Click ${channelName} to rejoin.`;
 }
 

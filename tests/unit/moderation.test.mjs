@@ -56,3 +56,9 @@ test("moderate sends JSON with the page's API and returns the member, or the ser
   assert.deepEqual(await moderate(answer(502), "default", "bob", { action: "move", channelId: "music" }),
     { error: "The server answered 502." });
 });
+
+test("a kick says how to get back in; a ban does not offer a rejoin it would refuse", async () => {
+  const { endedDetail } = await import("../../public/render.js");
+  assert.equal(endedDetail("kicked", "General", true), "You were removed from this channel. Click General to rejoin.");
+  assert.equal(endedDetail("banned", "General", true), "You may not join this channel for now.");
+});
