@@ -12,7 +12,7 @@ import { Lobby } from "./lobby.js";
 import { MemberMenu } from "./member-menu.js";
 import { PreferenceStore } from "./preferences.js";
 import { installPushToTalkKey } from "./push-to-talk-key.js";
-import { Screen } from "./render.js";
+import { Screen, locateMember } from "./render.js";
 import {
   Session, Unauthorized, errorText, readClaims, takeFragmentToken, validName, whoFromLink,
 } from "./session.js";
@@ -71,7 +71,7 @@ new MemberMenu({
   moderation: {
     api: (path, init) => session.api(path, init),
     claims: () => state.claims ?? null,
-    locate,
+    locate: (userId) => locateMember(state, userId),
     channels: () => state.lobby?.channels ?? [],
   },
 });
@@ -231,22 +231,6 @@ function onChannelClick(channelId) {
   // Switching: the old channel is told where we go (one `member.moved` for the host app's webhooks).
   if (room) leaveRoom(room.channelId !== channelId ? channelId : undefined);
   joinRoom(channelId, session.token);
-}
-
-/**
- * Where a member is now, and as whom: our call's list for our channel (the freshest), else the
- * lobby's.
- * @param {string} userId
- */
-function locate(userId) {
-  const room = state.room;
-  const inCall = room?.inCall ? room.members.get(userId) : undefined;
-  if (room && inCall) return { member: inCall, channelId: room.channelId };
-  for (const channel of state.lobby?.channels ?? []) {
-    const member = channel.members.find((m) => m.id === userId);
-    if (member) return { member, channelId: channel.id };
-  }
-  return null;
 }
 
 /**

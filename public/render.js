@@ -72,6 +72,20 @@ function membersOf(s, channelId) {
   return s.lobby?.membersOf(channelId) ?? [];
 }
 
+/**
+ * Where a member is now, and as whom (a moderator's menu asks): our call's list for our channel,
+ * the freshest, else the lobby's.
+ * @param {PageState} s
+ * @param {string} userId
+ */
+export function locateMember(s, userId) {
+  for (const channel of s.lobby?.channels ?? []) {
+    const member = membersOf(s, channel.id).find((m) => m.id === userId);
+    if (member) return { member, channelId: channel.id };
+  }
+  return null;
+}
+
 /** What to show for each member in view (namesakes get a tag from their id): every channel's. */
 function namesInView(/** @type {PageState} */ s) {
   const ids = new Set((s.lobby?.channels ?? []).map((c) => c.id));
