@@ -2,23 +2,24 @@
 /**
  * app.js — the page's start-up and wiring: the sign-in card, a token handed over in the link
  * (`#token=…`), the signed-in app (session.js), the lobby (lobby.js), the call (voice.js), the settings dialog (settings.js: devices,
- * voice-settings.js: input mode and threshold), the push-to-talk key, each member's volume menu
- * (member-menu.js), and drawing it all (render.js) when something changes. The buttons and
- * shortcuts of the voice bar live here.
+ * voice-settings.js: input mode and threshold), the push-to-talk key, each member's menu
+ * (member-menu.js: volume, and a moderator's mute, kick and move), a moderator's move followed
+ * (the room does it; the page shows it), and drawing it all (render.js) when something changes.
+ * The buttons and shortcuts of the voice bar live here.
  */
 import { installVoiceDebug } from "./debug.js";
 import { Lobby } from "./lobby.js";
 import { MemberMenu } from "./member-menu.js";
 import { PreferenceStore } from "./preferences.js";
 import { installPushToTalkKey } from "./push-to-talk-key.js";
-import { Screen } from "./render.js";
+import { Screen, locateMember } from "./render.js";
 import {
   Session, Unauthorized, errorText, readClaims, takeFragmentToken, validName, whoFromLink,
 } from "./session.js";
 import { DeviceSettings } from "./settings.js";
 import { Sounds } from "./sounds.js";
 import { VoiceSettings } from "./voice-settings.js";
-import { announce, byId, fillAvatar } from "./view.js";
+import { SERVER_MUTED_TEXT, announce, byId, fillAvatar } from "./view.js";
 import { VoiceRoom } from "./voice.js";
 
 /** Test-only switch: `?relay=1` forces every peer connection through TURN. */
@@ -49,6 +50,8 @@ const state = {
   room: null,
   lobby: null,
   user: null,
+  /** What our token says (space, role): a moderator's menus offer moderation. */
+  claims: null,
   /** This tab's latest `session_id`: memory only, never storage (see the contract). */
   lastSessionId: null,
   /** Mute and deafen carry over from one channel to the next (as the voice bar shows them). */
@@ -63,7 +66,15 @@ const devices = new DeviceSettings({ room: () => state.room });
 const prefs = new PreferenceStore(localStorage);
 const voiceSettings = new VoiceSettings({ prefs, room: () => state.room, announcer: el.announcer, devices });
 const sounds = new Sounds({ enabled: () => prefs.value.sounds });
-new MemberMenu({ prefs, room: () => state.room, selfId: () => state.user?.id ?? null, announcer: el.announcer });
+new MemberMenu({
+  prefs, room: () => state.room, selfId: () => state.user?.id ?? null, announcer: el.announcer,
+  moderation: {
+    api: (path, init) => session.api(path, init),
+    claims: () => state.claims ?? null,
+    locate: (userId) => locateMember(state, userId),
+    channels: () => state.lobby?.channels ?? [],
+  },
+});
 byId("devices-button").addEventListener("click", () => voiceSettings.opened());
 installPushToTalkKey({
   key: () => prefs.value.pushToTalkKey,
@@ -119,6 +130,7 @@ function stopSession() {
   state.lobby?.close();
   state.lobby = null;
   state.user = null;
+  state.claims = null;
   state.lastSessionId = null;
   session.clear();
   screen.identity(null);
@@ -169,7 +181,8 @@ function startApp(who) {
   el.app.hidden = false;
   el.meName.textContent = who.user.name;
   fillAvatar(el.meAvatar, who.user);
-  screen.identity(readClaims(who.token));
+  state.claims = readClaims(who.token);
+  screen.identity(state.claims);
   state.lobby = new Lobby({
     token: who.token,
     onChange: render,
@@ -215,7 +228,8 @@ function onChannelClick(channelId) {
   if (!session.token) return;
   const room = state.room;
   if (room && room.channelId === channelId && (room.status === "connecting" || room.status === "connected")) return;
-  if (room) leaveRoom();
+  // Switching: the old channel is told where we go (one `member.moved` for the host app's webhooks).
+  if (room) leaveRoom(room.channelId !== channelId ? channelId : undefined);
   joinRoom(channelId, session.token);
 }
 
@@ -263,7 +277,17 @@ function joinRoom(channelId, token) {
     else if (others && [...others].some((id) => !now.has(id))) sounds.play("leave");
     others = now;
   });
-  on("talking_while_muted", () => { el.mutedHint.hidden = !room.mutedTalk.talking; });
+  on("talking_while_muted", () => paintMutedHint(room));
+  on("server_muted", () => {
+    paintMutedHint(room);
+    screen.voiceBar(state);
+    announce(el.announcer, room.serverMuted ? "A moderator muted you" : "A moderator unmuted you");
+  });
+  // A moderator moved us: the room joins the other channel by itself (no "Disconnected").
+  on("moved", () => {
+    render();
+    announce(el.announcer, `A moderator moved you to ${state.lobby?.channelName(room.channelId) ?? room.channelId}`);
+  });
   on("joined", () => { if (room.sessionId) state.lastSessionId = room.sessionId; });
   on("members", () => { screen.channels(state); screen.stage(state); });
   on("peer", () => { screen.channels(state); screen.voiceBar(state); screen.stage(state); });
@@ -276,14 +300,31 @@ function joinRoom(channelId, token) {
   render();
 }
 
-function leaveRoom() {
+/** @param {string} [to]  the channel we switch to, if that is why */
+function leaveRoom(to) {
   const room = state.room;
   if (!room) return;
   state.room = null;
   exposeRoom(null);
-  el.mutedHint.hidden = true;
-  room.leave();
+  paintMutedHint(null);
+  room.leave({ to });
   render();
+}
+
+/** Whether the person asked why they cannot unmute (the hint says it until a moderator unmutes). */
+let serverMuteExplained = false;
+
+/**
+ * The hint above the voice bar: "You are muted" while talking muted; a moderator's mute says so,
+ * and after a click on the mute button, that only a moderator can clear it.
+ * @param {VoiceRoom | null} room
+ */
+function paintMutedHint(room) {
+  const server = !!room?.serverMuted;
+  if (!server) serverMuteExplained = false;
+  el.mutedHint.textContent = !server ? "You are muted"
+    : serverMuteExplained ? `${SERVER_MUTED_TEXT}. Only a moderator can unmute you.` : SERVER_MUTED_TEXT;
+  el.mutedHint.hidden = !room || !(room.mutedTalk.talking || (server && serverMuteExplained));
 }
 
 /**
@@ -300,6 +341,13 @@ exposeRoom(null);
 function toggleMute() {
   const room = state.room;
   if (!room) return;
+  if (room.serverMuted && room.status !== "disconnected") {
+    // Our own mute cannot clear a moderator's: say so instead of pretending.
+    serverMuteExplained = true;
+    paintMutedHint(room);
+    announce(el.announcer, `${SERVER_MUTED_TEXT}. Only a moderator can unmute you.`);
+    return;
+  }
   room.setMuted(!room.muted);
   sounds.play(room.muted ? "mute" : "unmute");
   afterVoiceStateChange(room);
@@ -317,7 +365,7 @@ function toggleDeafen() {
 
 /** @param {VoiceRoom} room */
 function afterVoiceStateChange(room) {
-  if (!room.muted) el.mutedHint.hidden = true;
+  if (!room.muted && !room.serverMuted) el.mutedHint.hidden = true;
   state.muted = room.muted;
   state.deafened = room.deafened;
   screen.voiceBar(state);

@@ -4,7 +4,8 @@
  * inside the join click (browsers that allow playback per element, Safari, then let them play the
  * streams that arrive later), the chosen output device (setSinkId), deafen, a browser that still
  * blocks autoplay (`blocked`, cleared by `resume()` from a click), the page's AudioContext, and
- * each member's volume and "mute for me" (member-volume.js: through Web Audio, up to 200 %).
+ * each member's volume and "mute for me" (member-volume.js: through Web Audio, up to 200 %), and
+ * members a moderator muted (silent here whatever their volume: v1.1, receiver-enforced).
  */
 import { MemberGain, validGain } from "./member-volume.js";
 
@@ -37,6 +38,8 @@ export class AudioOut {
     this.outputs = new Map();
     /** @type {Map<string, MemberLevel>} */
     this.levels = new Map();
+    /** Members a moderator muted (v1.1): played silent whatever their volume here. */
+    this.serverMuted = /** @type {Set<string>} */ (new Set());
     this.deafened = false;
     /** The browser refused to start remote audio without a click (see `resume`). */
     this.blocked = false;
@@ -150,13 +153,33 @@ export class AudioOut {
     this.applyLevel(userId);
   }
 
+  /**
+   * Muted by a moderator: silent for everyone, enforced here (a page that goes on sending is not
+   * heard); their volume and "mute for me" are kept for when it is cleared.
+   * @param {string} userId
+   * @param {boolean} muted
+   */
+  setServerMuted(userId, muted) {
+    if (this.serverMuted.has(userId) === muted) return;
+    if (muted) this.serverMuted.add(userId);
+    else this.serverMuted.delete(userId);
+    this.applyLevel(userId);
+  }
+
   /** @param {string} userId */
   applyLevel(userId) {
     const output = this.outputs.get(userId);
     if (!output) return;
     const { volume, muted } = this.levelOf(userId);
-    if (output.graph) output.graph.set(volume, muted);
-    else output.element.volume = muted ? 0 : Math.min(volume, 1);
+    const silent = muted || this.serverMuted.has(userId);
+    if (output.graph) output.graph.set(volume, silent);
+    else output.element.volume = silent ? 0 : Math.min(volume, 1);
+  }
+
+  /** The call moved to another channel: the elements are marked with it. @param {string} channelId */
+  setChannel(channelId) {
+    this.options.channelId = channelId;
+    for (const audio of [...this.pool, ...[...this.outputs.values()].map((o) => o.element)]) audio.dataset.voiceChannel = channelId;
   }
 
   /** @param {boolean} deafened */

@@ -19,7 +19,8 @@
  *       voiceThreshold,              dBFS (voice activity sends only above it)
  *       sending,                     whether our microphone is sent now (track.enabled)
  *       audioBlocked,                the browser refused to play without a click
- *       members: [{id, name, muted, deafened}],  in join order, us included
+ *       serverMuted,                 a moderator muted us (v1.1): nothing is sent
+ *       members: [{id, name, muted, deafened, server_muted}],  in join order, us included
  *       speaking: [userId],
  *       peers: [{                    one per other member, in creation order
  *         userId, state,             state: "connecting" | "connected" | "failed"
@@ -39,10 +40,11 @@
  *   window.__voiceDebug.restartIce(userId?)  → calls restartIce() on that member's peer
  *     connection (every one without an argument), as a network change would.
  *   window.__voiceDebug.leave()  → leaves the call (what the Leave button does, without a click).
- *   window.__voiceDebug.levels()  → [{userId, received, played, volume, mutedForMe}] per remote
+ *   window.__voiceDebug.levels()  → [{userId, received, played, volume, mutedForMe, serverMuted}] per remote
  *     member with a Web Audio path (member-volume.js): `received` is the dBFS of the received
  *     track, `played` the dBFS after this browser's volume (what the <audio> element plays);
- *     -Infinity (as null in JSON) is digital silence.
+ *     -Infinity (as null in JSON) is digital silence; `serverMuted`: a moderator muted them, so
+ *     nothing of theirs is played here.
  *   window.__voiceDebug.cues()  → the sound cues the page played ("join", "leave", "mute",
  *     "unmute", "disconnect"), oldest first (at most 50).
  */
@@ -69,8 +71,11 @@ export function snapshot(room) {
     inputMode: room.inputMode,
     voiceThreshold: room.voiceThreshold,
     sending: room.sending,
+    serverMuted: room.serverMuted,
     audioBlocked: room.audioBlocked,
-    members: room.memberList().map(({ id, name, muted, deafened }) => ({ id, name, muted, deafened })),
+    members: room.memberList().map(({ id, name, muted, deafened, server_muted }) => ({
+      id, name, muted, deafened, server_muted: server_muted === true,
+    })),
     speaking: [...room.speaking],
     peers: [...room.peers.values()].map((p) => ({
       userId: p.userId,
@@ -130,7 +135,10 @@ export function installVoiceDebug(current, cues = () => []) {
       if (!out) return [];
       return [...out.outputs].filter(([, o]) => o.graph).map(([userId, o]) => {
         const { volume, muted } = out.levelOf(userId);
-        return { userId, ...(/** @type {import("./member-volume.js").MemberGain} */ (o.graph)).levels(), volume, mutedForMe: muted };
+        return {
+          userId, ...(/** @type {import("./member-volume.js").MemberGain} */ (o.graph)).levels(), volume, mutedForMe: muted,
+          serverMuted: out.serverMuted.has(userId),
+        };
       });
     },
   });

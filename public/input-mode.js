@@ -2,7 +2,7 @@
 /**
  * input-mode.js — when our microphone is sent: voice activity (while the level passes the
  * threshold, gate.js) or push-to-talk (while a key is held, and a short release delay after, so
- * the last word is not cut). Mute always wins. The result is one boolean, applied as
+ * the last word is not cut). Mute always wins, and so does a moderator's mute (v1.1). The result is one boolean, applied as
  * `track.enabled` (the receivers follow within ~100 ms). Pure (timers injectable), so Node tests it.
  */
 import { ThresholdGate, validThreshold } from "./gate.js";
@@ -25,11 +25,12 @@ export function validInputMode(mode) {
 
 /**
  * Whether the microphone is sent.
- * @param {{mode: InputMode, muted: boolean, talking: boolean, gateOpen: boolean}} s
- *   `talking`: push-to-talk held (or within its release delay); `gateOpen`: voice activity
+ * @param {{mode: InputMode, muted: boolean, talking: boolean, gateOpen: boolean, serverMuted?: boolean}} s
+ *   `talking`: push-to-talk held (or within its release delay); `gateOpen`: voice activity;
+ *   `serverMuted`: a moderator muted us (v1.1), which nothing here overrides
  */
 export function shouldSend(s) {
-  if (s.muted) return false;
+  if (s.muted || s.serverMuted) return false;
   return s.mode === "push_to_talk" ? s.talking : s.gateOpen;
 }
 
@@ -92,6 +93,8 @@ export class InputControl {
   constructor(options) {
     this.mode = validInputMode(options.mode ?? "voice_activity");
     this.muted = options.muted ?? false;
+    /** A moderator muted us: nothing is sent, whatever the mode, the key or our own mute say. */
+    this.serverMuted = false;
     this.apply = options.apply;
     this.gate = new ThresholdGate(options.thresholdDbfs);
     this.ptt = new PushToTalk(() => this.refresh(), options.timers);
@@ -99,7 +102,9 @@ export class InputControl {
   }
 
   compute() {
-    return shouldSend({ mode: this.mode, muted: this.muted, talking: this.ptt.talking, gateOpen: this.gate.open });
+    return shouldSend({
+      mode: this.mode, muted: this.muted, talking: this.ptt.talking, gateOpen: this.gate.open, serverMuted: this.serverMuted,
+    });
   }
 
   refresh() {
@@ -131,6 +136,12 @@ export class InputControl {
   /** @param {boolean} muted */
   setMuted(muted) {
     this.muted = muted;
+    this.refresh();
+  }
+
+  /** @param {boolean} serverMuted */
+  setServerMuted(serverMuted) {
+    this.serverMuted = serverMuted;
     this.refresh();
   }
 

@@ -1,10 +1,12 @@
 // @ts-check
 /**
  * member-menu.js — one member's menu: their volume (0–200 %) and "mute for me", for this browser
- * only, remembered by user id (preferences.js) and applied to the call at once. Opened from the
- * member's tile button (keyboard), or a right-click (or the context-menu key) on their tile or
- * sidebar row. A modal <dialog>: focus stays in it, Escape closes it, focus goes back after.
+ * only, remembered by user id (preferences.js) and applied to the call at once; for a moderator
+ * also mute for everyone, kick and move (member-moderation.js). Opened from the member's tile or
+ * row button (keyboard), or a right-click (or the context-menu key) on their tile or sidebar row.
+ * A modal <dialog>: focus stays in it, Escape closes it, focus goes back after.
  */
+import { MemberModeration } from "./member-moderation.js";
 import { memberLevel, withMemberLevel } from "./preferences.js";
 import { announce, byId } from "./view.js";
 
@@ -14,7 +16,8 @@ import { announce, byId } from "./view.js";
 export class MemberMenu {
   /**
    * @param {{prefs: PreferenceStore, room: () => VoiceRoom | null, selfId: () => string | null,
-   *   announcer: HTMLElement}} options
+   *   announcer: HTMLElement,
+   *   moderation: Omit<import("./member-moderation.js").ModerationOptions, "selfId" | "announcer" | "close">}} options
    */
   constructor(options) {
     this.options = options;
@@ -29,6 +32,9 @@ export class MemberMenu {
       volumeText: byId("member-volume-text"),
       mute: /** @type {HTMLInputElement} */ (byId("member-mute")),
     };
+    this.moderation = new MemberModeration({
+      ...options.moderation, selfId: options.selfId, announcer: options.announcer, close: () => this.el.dialog.close(),
+    });
     this.listen();
   }
 
@@ -50,6 +56,7 @@ export class MemberMenu {
     el.mute.addEventListener("change", () => this.change());
     el.dialog.addEventListener("close", () => {
       this.userId = null;
+      this.moderation.hide();
       const back = this.returnKey ? document.querySelector(`[data-focus-key="${CSS.escape(this.returnKey)}"]`) : null;
       if (back instanceof HTMLElement) back.focus();
     });
@@ -69,6 +76,7 @@ export class MemberMenu {
     el.volume.value = String(Math.round(level.volume * 100));
     el.mute.checked = level.muted;
     this.showVolume();
+    this.moderation.show(userId, el.title.textContent);
     if (!el.dialog.open) el.dialog.showModal();
     el.volume.focus();
   }

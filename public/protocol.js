@@ -81,8 +81,14 @@
  * @property {string} [detail]
  */
 /**
+ * @typedef {Object} MoveMsg             v1.1: a moderator moved you; close 4010 follows. The page
+ *                                       joins `channel_id` by itself, with the same mute/deafen.
+ * @property {"move"} type
+ * @property {string} channel_id
+ */
+/**
  * @typedef {JoinedMsg|MemberJoinedMsg|MemberLeftMsg|MemberUpdatedMsg|MemberSpeakingMsg|
- *           SignalInMsg|ErrorMsg} ServerMsg
+ *           SignalInMsg|ErrorMsg|MoveMsg} ServerMsg
  */
 
 /* Voice channel, client → server */
@@ -107,6 +113,8 @@
 /**
  * @typedef {Object} LeaveMsg            Removes you at once; the server closes with 1000.
  * @property {"leave"} type
+ * @property {string} [to]               v1.1: the channel you are switching to (one
+ *                                       `member.moved` webhook instead of left + joined).
  */
 /** @typedef {SignalOutMsg|StateMsg|SpeakingMsg|LeaveMsg} ClientMsg */
 

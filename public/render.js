@@ -3,14 +3,16 @@
  * render.js — what the page shows, drawn from the state: who you are (the space when it is not
  * the default one, a moderator's badge), the sidebar's channels (temporary and full ones marked)
  * and who is in them, the voice bar (yellow "Connecting…" or "Reconnecting…", green with the channel's name,
- * red "Disconnected" with the reason; the word appears only in that state), the main area's tiles or its notice,
+ * red "Disconnected" with the reason; the word appears only in that state; "Muted by a moderator"
+ * and a mute button that cannot clear it), the main area's tiles or its notice,
  * and the "Click to enable audio" button. Members are view.js's one component.
  */
 import { isFull } from "./lobby.js";
 import { reasonText } from "./protocol.js";
 import { DEFAULT_SPACE } from "./session.js";
 import {
-  byId, displayNames, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus, setText,
+  SERVER_MUTED_TEXT, byId, displayNames, focusedKey, icon, memberItem, paintPeerBadges, paintSpeaking, restoreFocus,
+  setText,
 } from "./view.js";
 
 /** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
@@ -24,6 +26,8 @@ import {
  * @property {VoiceRoom | null} room       the channel we are in or joining (null when idle)
  * @property {Lobby | null} lobby           who is in which channel
  * @property {{id: string} | null} user
+ * @property {import("./session.js").Claims | null} [claims]  what the token says (a moderator's
+ *   menus offer moderation)
  */
 
 /** The main area's explanation when the microphone is why we could not join. */
@@ -47,6 +51,11 @@ const MICROPHONE_HELP = /** @type {Record<string, {title: string, text: string}>
   },
 });
 
+/** Whether a member's menu offers moderation here: we moderate, and they are not us. */
+function moderates(/** @type {PageState} */ s, /** @type {string} */ userId) {
+  return s.claims?.role === "moderator" && userId !== (s.room?.userId ?? s.user?.id);
+}
+
 /** Whether the page is in this channel's call (so its members have peer connections). */
 function inCall(/** @type {PageState} */ s, /** @type {string} */ channelId) {
   return !!s.room && s.room.channelId === channelId && s.room.inCall;
@@ -61,6 +70,20 @@ function inCall(/** @type {PageState} */ s, /** @type {string} */ channelId) {
 function membersOf(s, channelId) {
   if (inCall(s, channelId)) return /** @type {VoiceRoom} */ (s.room).memberList();
   return s.lobby?.membersOf(channelId) ?? [];
+}
+
+/**
+ * Where a member is now, and as whom (a moderator's menu asks): our call's list for our channel,
+ * the freshest, else the lobby's.
+ * @param {PageState} s
+ * @param {string} userId
+ */
+export function locateMember(s, userId) {
+  for (const channel of s.lobby?.channels ?? []) {
+    const member = membersOf(s, channel.id).find((m) => m.id === userId);
+    if (member) return { member, channelId: channel.id };
+  }
+  return null;
 }
 
 /** What to show for each member in view (namesakes get a tag from their id): every channel's. */
@@ -84,13 +107,14 @@ function peerOf(room, userId) {
 
 /**
  * The voice bar's second line in the red state when the server ended the call: the reason, and
- * how to get back in — unless the channel is gone (deleted), where clicking it is impossible.
+ * how to get back in — unless the channel is gone (deleted) or a moderator's ban keeps us out,
+ * where clicking it cannot help.
  * @param {string | null} reason
  * @param {string} channelName
  * @param {boolean} channelListed
  */
 export function endedDetail(reason, channelName, channelListed) {
-  if (!channelListed || reason === "channel_deleted") return `${reasonText(reason)}.`;
+  if (!channelListed || reason === "channel_deleted" || reason === "banned") return `${reasonText(reason)}.`;
   return `${reasonText(reason)}. Click ${channelName} to rejoin.`;
 }
 
@@ -210,7 +234,9 @@ export class Screen {
         const room = inCall(s, channel.id) ? s.room : null;
         for (const member of members) {
           const label = labels.get(member.id);
-          ul.append(memberItem(member, { layout: "row", isMe: false, peer: peerOf(room, member.id), label }));
+          ul.append(memberItem(member, {
+            layout: "row", isMe: false, peer: peerOf(room, member.id), label, moderate: moderates(s, member.id),
+          }));
         }
         li.append(ul);
       }
@@ -243,7 +269,7 @@ export class Screen {
       el.voiceBar.dataset.state = "yellow";
     } else if (room.status === "connected") {
       setText(el.voiceLabel, name);
-      setText(el.voiceDetail, "Voice connected");
+      setText(el.voiceDetail, room.serverMuted ? SERVER_MUTED_TEXT : "Voice connected");
       el.voiceBar.dataset.state = "green";
     } else {
       setText(el.voiceLabel, "Disconnected");
@@ -255,7 +281,12 @@ export class Screen {
       }
       el.voiceBar.dataset.state = "red";
     }
-    setToggle(el.muteButton, room.muted, room.muted ? "Unmute (Ctrl+Shift+M)" : "Mute (Ctrl+Shift+M)");
+    // A moderator's mute shows as muted, and as a button that cannot clear it (a click says why).
+    const serverMuted = room.serverMuted && room.status !== "disconnected";
+    setToggle(el.muteButton, room.muted || serverMuted,
+      serverMuted ? `${SERVER_MUTED_TEXT}: only a moderator can unmute you` : room.muted ? "Unmute (Ctrl+Shift+M)" : "Mute (Ctrl+Shift+M)");
+    if (serverMuted) el.muteButton.setAttribute("aria-disabled", "true");
+    else el.muteButton.removeAttribute("aria-disabled");
     setToggle(el.deafenButton, room.deafened, room.deafened ? "Undeafen (Ctrl+Shift+D)" : "Deafen (Ctrl+Shift+D)");
   }
 
@@ -290,6 +321,7 @@ export class Screen {
     const labels = namesInView(s);
     el.tiles.replaceChildren(...membersOf(s, room.channelId).map((member) => memberItem(member, {
       layout: "tile", isMe: member.id === me, peer: peerOf(withPeers, member.id), label: labels.get(member.id),
+      moderate: moderates(s, member.id),
     })));
     restoreFocus(focusKey);
     this.speaking(s);

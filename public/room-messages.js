@@ -3,11 +3,13 @@
  * room-messages.js — what each message of the voice channel does to a VoiceRoom: one handler per
  * server message type (a type left out here is a type error: socket.js `Handlers`), and what a
  * lost socket means: the end of the call (an ending close code) or a resume (anything else, once
- * joined: the call goes on while the page takes its place back; resume.js decides). voice.js
- * opens the channel's socket with these.
+ * joined: the call goes on while the page takes its place back; resume.js decides), and a
+ * moderator's move (the call follows to the other channel by itself). voice.js opens the
+ * channel's socket with these.
  */
 import { CloseCode, closeReason } from "./protocol.js";
 import { closeEndsCall, errorEndsCall, resumeDelay } from "./resume.js";
+import { applyServerMutes } from "./server-mute.js";
 
 /** @typedef {import("./voice.js").VoiceRoom} VoiceRoom */
 /** @typedef {import("./protocol.js").ServerMsg} ServerMsg */
@@ -30,8 +32,10 @@ export function roomHandlers(room) {
     member_left: live((msg) => memberLeft(room, msg.user_id)),
     member_updated: live((msg) => memberUpdated(room, msg.member)),
     member_speaking: live((msg) => {
-      if (msg.user_id !== room.userId) room.speakers.set(msg.user_id, msg.speaking && !room.members.get(msg.user_id)?.muted);
+      const member = room.members.get(msg.user_id);
+      if (msg.user_id !== room.userId) room.speakers.set(msg.user_id, msg.speaking && !member?.muted && !member?.server_muted);
     }),
+    move: live((msg) => moved(room, msg.channel_id)),
     signal: live((msg) => room.mesh.receive(msg.from, msg.payload)),
     error: live((msg) => {
       const detail = msg.detail ? ` (${msg.detail})` : "";
@@ -54,6 +58,8 @@ function joined(room, msg) {
   room.userId = msg.user_id;
   room.sessionId = msg.session_id;
   room.members = new Map(msg.members.map((m) => [m.id, m]));
+  room.ownServerMute.report(room.members.get(msg.user_id)?.server_muted === true);
+  applyServerMutes(room, performance.now());
   if (typeof msg.grace_secs === "number" && msg.grace_secs >= 0) room.graceSecs = msg.grace_secs;
   room.ice.apply(Array.isArray(msg.ice_servers) ? msg.ice_servers : [], msg.ice_expires_at ?? null);
   if (resuming) resumed(room, msg);
@@ -95,6 +101,7 @@ function resumed(room, msg) {
 function memberJoined(room, msg) {
   const member = msg.member;
   room.members.set(member.id, member);
+  applyServerMutes(room, performance.now());
   room.emit("members", room.memberList());
   if (member.id === room.userId) return;
   // Speaking is relayed, not stored: a newcomer learns that we are talking only if we say it again.
@@ -111,6 +118,7 @@ function memberLeft(room, userId) {
   room.members.delete(userId);
   room.speakers.who.delete(userId);
   room.mesh.close(userId);
+  applyServerMutes(room, performance.now());
   room.emit("members", room.memberList());
   room.refreshStatus();
 }
@@ -120,11 +128,48 @@ function memberLeft(room, userId) {
  * @param {Member} member
  */
 function memberUpdated(room, member) {
-  // Our own echo may be older than a toggle we made since: ours is the truth for us.
-  room.members.set(member.id, member.id === room.userId ? { ...member, muted: room.muted, deafened: room.deafened } : member);
+  // Our own echo may be older than a toggle we made since: ours is the truth for us (but a
+  // moderator's mute is the server's).
+  const ours = member.id === room.userId;
+  room.members.set(member.id, ours ? { ...member, muted: room.muted, deafened: room.deafened } : member);
+  if (ours) room.ownServerMute.report(member.server_muted === true);
+  applyServerMutes(room, performance.now());
   // A muted member sends no voice activity: whatever we last heard is over.
-  if (member.muted) room.speakers.set(member.id, false);
+  if (member.muted || member.server_muted) room.speakers.set(member.id, false);
   room.emit("members", room.memberList());
+}
+
+/**
+ * A moderator moved us (contract v1.1): the server closes this socket with 4010 next, which alone
+ * would end the call. Instead the call follows to `channelId` by itself: the microphone, our
+ * mute/deafen, a moderator's mute (server-mute.js) and each member's volume are kept; the old
+ * channel's peer connections close; a `moved` event, then `connecting` and `connected` as for a
+ * join.
+ * @param {VoiceRoom} room
+ * @param {unknown} channelId
+ */
+function moved(room, channelId) {
+  if (typeof channelId !== "string" || !channelId) return;
+  const from = room.channelId;
+  console.info(`[voice] ${from}: a moderator moved us to ${channelId}`);
+  room.socket?.detach();
+  room.socket = null;
+  room.stopTimers();
+  room.mesh.closeAll();
+  for (const userId of [...room.speakers.who]) if (userId !== room.userId) room.speakers.set(userId, false);
+  room.ownServerMute.moved(performance.now());
+  room.channelId = channelId;
+  room.audioOut.setChannel(channelId);
+  room.members = new Map();
+  // A fresh entry there: no session to take back, no resume under way.
+  room.sessionId = null;
+  room.joinedAt = null;
+  room.reconnecting = false;
+  room.droppedAt = null;
+  room.emit("moved", { from, channelId });
+  room.setStatus("connecting", null);
+  room.emit("members", []);
+  room.openSocket();
 }
 
 /**

@@ -71,11 +71,13 @@ function idTag(/** @type {string} */ id) {
 /**
  * A member in the sidebar (`row`: under their channel) or in the main area (`tile`).
  * @param {Member} member
- * @param {{layout: "row" | "tile", isMe: boolean, peer: PeerView | undefined, label?: string}} options
+ * @param {{layout: "row" | "tile", isMe: boolean, peer: PeerView | undefined, label?: string,
+ *   moderate?: boolean}} options
  *   `peer`: we are in their call and have a connection to them (it shows as a badge);
- *   `label`: the name to show, when it is not just `member.name` (see displayNames)
+ *   `label`: the name to show, when it is not just `member.name` (see displayNames);
+ *   `moderate`: we are a moderator and this is someone else (their menu has moderation)
  */
-export function memberItem(member, { layout, isMe, peer, label }) {
+export function memberItem(member, { layout, isMe, peer, label, moderate = false }) {
   const k = LAYOUTS[layout];
   const li = document.createElement("li");
   li.className = k.item;
@@ -89,8 +91,9 @@ export function memberItem(member, { layout, isMe, peer, label }) {
   name.className = k.name;
   name.textContent = label ?? member.name;
   const badge = peer ? peerBadge(member.id, peer, k.badge) : null;
-  // Someone in our call (we have a connection to them): their volume menu.
-  const menu = peer ? [menuButton(member.id, label ?? member.name, layout)] : [];
+  // Someone in our call (we have a connection to them): their volume menu; anyone else, for a
+  // moderator: their menu with the moderation.
+  const menu = peer || moderate ? [menuButton(member.id, label ?? member.name, layout, moderate)] : [];
   if (layout === "row") {
     li.append(avatar, name, ...stateIcons(member), ...(badge ? [badge] : []), ...menu);
     return li;
@@ -111,30 +114,40 @@ export function memberItem(member, { layout, isMe, peer, label }) {
 }
 
 /**
- * Opens the member's menu (their volume and "mute for me", member-menu.js): the keyboard's way
- * to what a right-click on the tile or the row opens too.
+ * Opens the member's menu (their volume and "mute for me", member-menu.js; for a moderator also
+ * mute for everyone, kick and move): the keyboard's way to what a right-click on the tile or the
+ * row opens too.
  * @param {string} userId
  * @param {string} label
  * @param {string} where  part of its focus key (a row and a tile each have one)
+ * @param {boolean} moderate
  */
-function menuButton(userId, label, where) {
+function menuButton(userId, label, where, moderate) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = `icon-button member-menu-button member-menu-${where}`;
   button.dataset.memberMenu = userId;
   button.dataset.focusKey = `${where}-menu:${userId}`;
   button.setAttribute("aria-haspopup", "dialog");
-  button.setAttribute("aria-label", `Volume for ${label}`);
-  button.dataset.tooltip = "Volume";
+  button.setAttribute("aria-label", moderate ? `Options for ${label}` : `Volume for ${label}`);
+  button.dataset.tooltip = moderate ? "Options" : "Volume";
   button.append(icon("speaker", "member-menu-icon"));
   return button;
 }
 
-/** Deafened implies muted: one icon says it. @param {Member} member */
+/** What a moderator's mute is called wherever it shows (the member's icon, the voice bar). */
+export const SERVER_MUTED_TEXT = "Muted by a moderator";
+
+/**
+ * Deafened implies muted: one icon says it. A moderator's mute has its own icon (and name), and
+ * says the mute already.
+ * @param {Member} member
+ */
 function stateIcons(member) {
-  if (member.deafened) return [icon("deafened", "state-icon", "Deafened")];
-  if (member.muted) return [icon("muted", "state-icon", "Muted")];
-  return [];
+  const icons = member.server_muted ? [icon("muted", "state-icon is-server-muted", SERVER_MUTED_TEXT)] : [];
+  if (member.deafened) icons.push(icon("deafened", "state-icon", "Deafened"));
+  else if (member.muted && !member.server_muted) icons.push(icon("muted", "state-icon", "Muted"));
+  return icons;
 }
 
 /**

@@ -47,7 +47,16 @@
  *              did); `reconnecting` (v1.1, boolean) is true while `connecting` means "resuming
  *              after a dropped socket" rather than a first join;
  * - `joined`   detail `JoinedMsg`;
- * - `members`  detail `Member[]` — someone joined, left or changed state (us included);
+ * - `members`  detail `Member[]` — someone joined, left or changed state (us included); each
+ *              `Member` carries `server_muted` (v1.1): muted by a moderator — the room plays
+ *              none of that member's audio (whatever `setMemberVolume` says) until it is cleared;
+ * - `server_muted` detail `{muted}` (v1.1) — a moderator muted us (true) or unmuted us (false):
+ *              while muted nothing is sent, whatever `setMuted`, the input mode or push-to-talk
+ *              say, and `setMuted(false)` does not clear it (say so: "Muted by a moderator");
+ *              `room.serverMuted` holds it;
+ * - `moved`    detail `{from, channelId}` (v1.1) — a moderator moved us: the room follows by
+ *              itself (`room.channelId` is the new channel; `connecting` then `connected` follow,
+ *              with the microphone, mute/deafen and members' volumes kept);
  * - `peer`     detail `{userId, state, failure}` — a peer connection changed state;
  * - `speaking` detail `{userId, speaking}` — ours is local (no round trip), others' relayed;
  * - `stats`    detail `{userId, stats}` — fresh round-trip time and loss for one peer;
@@ -81,6 +90,12 @@
  * @property {boolean} resuming       the room takes its place back; the call goes on (v1.1)
  */
 /**
+ * `moved`'s detail: a moderator moved us; the room now joins `channelId` (v1.1).
+ * @typedef {Object} MovedDetail
+ * @property {string} from        the channel we were in
+ * @property {string} channelId   the channel the room joins now
+ */
+/**
  * Every event by type, with its detail. In TypeScript a listener reads it as
  * `(event as VoiceRoomEvents["status"]).detail`; in JavaScript with
  * `@param {VoiceRoomEvents["status"]} event`.
@@ -96,6 +111,8 @@
  * @property {CustomEvent<{iceServers: import("./protocol.js").IceServer[], expiresAt: number | null}>} ice
  * @property {CustomEvent<{talking: boolean}>} talking_while_muted
  * @property {CustomEvent<ClosedDetail>} closed
+ * @property {CustomEvent<{muted: boolean}>} server_muted
+ * @property {CustomEvent<MovedDetail>} moved
  */
 
 export {};

@@ -14,7 +14,7 @@
  * peer.js (the peer connections), ice.js (ICE servers and their refresh), microphone.js,
  * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), input-mode.js and gate.js
  * (push-to-talk, the voice threshold: when the microphone is sent), audio-out.js (playback, each
- * member's volume).
+ * member's volume), server-mute.js (a moderator's mute, ours and the others').
  * Host apps import this one file; what it imports is its own business.
  */
 import { AudioOut } from "./audio-out.js";
@@ -25,6 +25,7 @@ import { Mesh } from "./mesh.js";
 import { CloseCode, socketUrl } from "./protocol.js";
 import { DEFAULT_GRACE_SECS, resumeUrl } from "./resume.js";
 import { roomHandlers, socketClosed } from "./room-messages.js";
+import { OwnServerMute } from "./server-mute.js";
 import { SignalSocket } from "./socket.js";
 import { MutedTalk, Speakers } from "./voice-activity.js";
 import { initialVoiceState, withDeafened, withMuted } from "./voice-state.js";
@@ -37,6 +38,7 @@ export { GATE } from "./gate.js";
 export { ICE_REFRESH_AT } from "./ice.js";
 export { microphoneFailure } from "./microphone.js";
 export { selectedPair } from "./stats.js";
+export { SERVER_MUTE } from "./server-mute.js";
 
 /** @typedef {import("./protocol.js").Member} Member */
 /** @typedef {import("./protocol.js").ServerMsg} ServerMsg */
@@ -76,6 +78,10 @@ export class VoiceRoom extends EventTarget {
     this.members = new Map();
     /** Our own mute and deafen (voice-state.js). */
     this.voice = initialVoiceState(options);
+    /** A moderator's mute of us (v1.1; server-mute.js), and when its carry-over past a move ends. */
+    this.ownServerMute = new OwnServerMute();
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.serverMuteTimer = undefined;
     /** performance.now() at `join()`, and when `joined` arrived (for measurements). */
     this.startedAt = 0;
     this.joinedAt = /** @type {number | null} */ (null);
@@ -130,7 +136,7 @@ export class VoiceRoom extends EventTarget {
         this.input.level(level, now);
         // The ring follows what is sent: no ring while the key is up or below the threshold.
         this.speakers.level(level, now, !this.input.sending, this.userId);
-        this.mutedTalk.level(level, now, this.muted && !this.deafened);
+        this.mutedTalk.level(level, now, (this.muted || this.serverMuted) && !this.deafened);
       },
       onOpened: (label) => this.emit("microphone", { label }),
       onEnded: () => {
@@ -157,7 +163,7 @@ export class VoiceRoom extends EventTarget {
     this.speakers = new Speakers({
       emit: (userId, speaking) => this.emit("speaking", { userId, speaking }),
       send: (speaking) => this.socket?.send({ type: "speaking", speaking }),
-      mayTell: () => this.joinedAt !== null && !this.ended && !this.muted,
+      mayTell: () => this.joinedAt !== null && !this.ended && !this.muted && !this.serverMuted,
     });
   }
 
@@ -167,6 +173,8 @@ export class VoiceRoom extends EventTarget {
   get speaking() { return this.speakers.who; }
   get muted() { return this.voice.muted; }
   get deafened() { return this.voice.deafened; }
+  /** Muted by a moderator (v1.1): nothing is sent until a moderator unmutes us; `setMuted` cannot. */
+  get serverMuted() { return this.input.serverMuted; }
   get iceServers() { return this.ice.servers; }
   get iceExpiresAt() { return this.ice.expiresAt; }
   get iceRefreshAt() { return this.ice.refreshAt; }
@@ -201,15 +209,21 @@ export class VoiceRoom extends EventTarget {
     return this;
   }
 
-  /** Leaves the channel: tells the server, closes every peer connection, releases the mic. */
-  leave() {
+  /**
+   * Leaves the channel: tells the server, closes every peer connection, releases the mic.
+   * `to`: the channel you are switching to (v1.1: told to the server, whose webhooks then say one
+   * `member.moved`); join it with a new VoiceRoom right after.
+   * @param {{to?: string}} [options]
+   */
+  leave(options = {}) {
     if (this.ended && this.status === "left") return;
     // Between resume tries there is no socket to say goodbye on: open one for it, so the others
     // see us go now rather than when the grace period ends (it sends `leave` once open).
     if (this.reconnecting && !this.ended && !this.socket) this.openSocket();
     this.ended = true;
     this.reconnecting = false;
-    this.socket?.close(CloseCode.NORMAL, { type: "leave" });
+    const to = typeof options?.to === "string" && options.to ? options.to : null;
+    this.socket?.close(CloseCode.NORMAL, to ? { type: "leave", to } : { type: "leave" });
     this.teardown();
     this.setStatus("left", null);
   }
@@ -390,11 +404,18 @@ export class VoiceRoom extends EventTarget {
     if (this.joinedAt !== null) this.socket?.send({ type: "state", muted: this.muted, deafened: this.deafened });
   }
 
-  teardown() {
+  /** Stops resuming and reading stats (the call ends, or follows a move elsewhere). */
+  stopTimers() {
     clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
     clearInterval(this.statsTimer);
     this.statsTimer = undefined;
+  }
+
+  teardown() {
+    clearTimeout(this.serverMuteTimer);
+    this.serverMuteTimer = undefined;
+    this.stopTimers();
     this.speakers.stop();
     this.input.stop();
     this.ice.stop();

@@ -4,7 +4,8 @@
  * inside the join click (browsers that allow playback per element, Safari, then let them play the
  * streams that arrive later), the chosen output device (setSinkId), deafen, a browser that still
  * blocks autoplay (`blocked`, cleared by `resume()` from a click), the page's AudioContext, and
- * each member's volume and "mute for me" (member-volume.js: through Web Audio, up to 200 %).
+ * each member's volume and "mute for me" (member-volume.js: through Web Audio, up to 200 %), and
+ * members a moderator muted (silent here whatever their volume: v1.1, receiver-enforced).
  */
 import { MemberGain } from "./member-volume.js";
 export type MemberOutput = {
@@ -57,6 +58,8 @@ export declare class AudioOut {
     outputs: Map<string, MemberOutput>;
     /** @type {Map<string, MemberLevel>} */
     levels: Map<string, MemberLevel>;
+    /** Members a moderator muted (v1.1): played silent whatever their volume here. */
+    serverMuted: Set<string>;
     deafened: boolean;
     /** The browser refused to start remote audio without a click (see `resume`). */
     blocked: boolean;
@@ -94,8 +97,17 @@ export declare class AudioOut {
      * @param {boolean} muted
      */
     setMemberMuted(userId: string, muted: boolean): void;
+    /**
+     * Muted by a moderator: silent for everyone, enforced here (a page that goes on sending is not
+     * heard); their volume and "mute for me" are kept for when it is cleared.
+     * @param {string} userId
+     * @param {boolean} muted
+     */
+    setServerMuted(userId: string, muted: boolean): void;
     /** @param {string} userId */
     applyLevel(userId: string): void;
+    /** The call moved to another channel: the elements are marked with it. @param {string} channelId */
+    setChannel(channelId: string): void;
     /** @param {boolean} deafened */
     setDeafened(deafened: boolean): void;
     /** @param {string | null} deviceId */

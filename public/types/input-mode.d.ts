@@ -2,7 +2,7 @@
 /**
  * input-mode.js — when our microphone is sent: voice activity (while the level passes the
  * threshold, gate.js) or push-to-talk (while a key is held, and a short release delay after, so
- * the last word is not cut). Mute always wins. The result is one boolean, applied as
+ * the last word is not cut). Mute always wins, and so does a moderator's mute (v1.1). The result is one boolean, applied as
  * `track.enabled` (the receivers follow within ~100 ms). Pure (timers injectable), so Node tests it.
  */
 import { ThresholdGate } from "./gate.js";
@@ -18,14 +18,16 @@ export declare const PUSH_TO_TALK: Readonly<{
 export declare function validInputMode(mode: unknown): InputMode;
 /**
  * Whether the microphone is sent.
- * @param {{mode: InputMode, muted: boolean, talking: boolean, gateOpen: boolean}} s
- *   `talking`: push-to-talk held (or within its release delay); `gateOpen`: voice activity
+ * @param {{mode: InputMode, muted: boolean, talking: boolean, gateOpen: boolean, serverMuted?: boolean}} s
+ *   `talking`: push-to-talk held (or within its release delay); `gateOpen`: voice activity;
+ *   `serverMuted`: a moderator muted us (v1.1), which nothing here overrides
  */
 export declare function shouldSend(s: {
     mode: InputMode;
     muted: boolean;
     talking: boolean;
     gateOpen: boolean;
+    serverMuted?: boolean;
 }): boolean;
 export type Timers = {
     set: (fn: () => void, ms: number) => unknown;
@@ -55,6 +57,8 @@ export declare class PushToTalk {
 export declare class InputControl {
     mode: InputMode;
     muted: boolean;
+    /** A moderator muted us: nothing is sent, whatever the mode, the key or our own mute say. */
+    serverMuted: boolean;
     apply: (sending: boolean) => void;
     gate: ThresholdGate;
     ptt: PushToTalk;
@@ -80,6 +84,8 @@ export declare class InputControl {
     setThreshold(dbfs: unknown): void;
     /** @param {boolean} muted */
     setMuted(muted: boolean): void;
+    /** @param {boolean} serverMuted */
+    setServerMuted(serverMuted: boolean): void;
     /**
      * One microphone reading (RMS 0..1).
      * @param {number} rms

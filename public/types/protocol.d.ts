@@ -88,7 +88,11 @@ export type ErrorMsg = {
     reason: string;
     detail?: string;
 };
-export type ServerMsg = JoinedMsg | MemberJoinedMsg | MemberLeftMsg | MemberUpdatedMsg | MemberSpeakingMsg | SignalInMsg | ErrorMsg;
+export type MoveMsg = {
+    type: "move";
+    channel_id: string;
+};
+export type ServerMsg = JoinedMsg | MemberJoinedMsg | MemberLeftMsg | MemberUpdatedMsg | MemberSpeakingMsg | SignalInMsg | ErrorMsg | MoveMsg;
 export type SignalOutMsg = {
     type: "signal";
     to: string;
@@ -105,6 +109,11 @@ export type SpeakingMsg = {
 };
 export type LeaveMsg = {
     type: "leave";
+    /**
+     * v1.1: the channel you are switching to (one
+     *                `member.moved` webhook instead of left + joined).
+     */
+    to?: string;
 };
 export type ClientMsg = SignalOutMsg | StateMsg | SpeakingMsg | LeaveMsg;
 export type IceServersResponse = {
@@ -199,8 +208,14 @@ export type LobbyMsg = LobbyRosterMsg | LobbyChannelMsg;
  * @property {string} [detail]
  */
 /**
+ * @typedef {Object} MoveMsg             v1.1: a moderator moved you; close 4010 follows. The page
+ *                                       joins `channel_id` by itself, with the same mute/deafen.
+ * @property {"move"} type
+ * @property {string} channel_id
+ */
+/**
  * @typedef {JoinedMsg|MemberJoinedMsg|MemberLeftMsg|MemberUpdatedMsg|MemberSpeakingMsg|
- *           SignalInMsg|ErrorMsg} ServerMsg
+ *           SignalInMsg|ErrorMsg|MoveMsg} ServerMsg
  */
 /**
  * @typedef {Object} SignalOutMsg        Delivered only to `to`.
@@ -222,6 +237,8 @@ export type LobbyMsg = LobbyRosterMsg | LobbyChannelMsg;
 /**
  * @typedef {Object} LeaveMsg            Removes you at once; the server closes with 1000.
  * @property {"leave"} type
+ * @property {string} [to]               v1.1: the channel you are switching to (one
+ *                                       `member.moved` webhook instead of left + joined).
  */
 /** @typedef {SignalOutMsg|StateMsg|SpeakingMsg|LeaveMsg} ClientMsg */
 /**

@@ -14,7 +14,7 @@
  * peer.js (the peer connections), ice.js (ICE servers and their refresh), microphone.js,
  * voice-activity.js and voice-state.js (capture, speaking, mute/deafen), input-mode.js and gate.js
  * (push-to-talk, the voice threshold: when the microphone is sent), audio-out.js (playback, each
- * member's volume).
+ * member's volume), server-mute.js (a moderator's mute, ours and the others').
  * Host apps import this one file; what it imports is its own business.
  */
 import { AudioOut } from "./audio-out.js";
@@ -22,6 +22,7 @@ import { IceConfig } from "./ice.js";
 import { InputControl } from "./input-mode.js";
 import { Microphone } from "./microphone.js";
 import { Mesh } from "./mesh.js";
+import { OwnServerMute } from "./server-mute.js";
 import { SignalSocket } from "./socket.js";
 import { MutedTalk, Speakers } from "./voice-activity.js";
 export { DEFAULT_GRACE_SECS, RESUME_BACKOFF, closeEndsCall } from "./resume.js";
@@ -32,6 +33,7 @@ export { GATE } from "./gate.js";
 export { ICE_REFRESH_AT } from "./ice.js";
 export { microphoneFailure } from "./microphone.js";
 export { selectedPair } from "./stats.js";
+export { SERVER_MUTE } from "./server-mute.js";
 export type Member = import("./protocol.js").Member;
 export type ServerMsg = import("./protocol.js").ServerMsg;
 export type RoomStatus = import("./voice-api.js").RoomStatus;
@@ -64,6 +66,10 @@ export declare class VoiceRoom extends EventTarget {
     members: Map<string, Member>;
     /** Our own mute and deafen (voice-state.js). */
     voice: import("./voice-state.js").VoiceState;
+    /** A moderator's mute of us (v1.1; server-mute.js), and when its carry-over past a move ends. */
+    ownServerMute: OwnServerMute;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    serverMuteTimer: ReturnType<typeof setTimeout> | undefined;
     /** performance.now() at `join()`, and when `joined` arrived (for measurements). */
     startedAt: number;
     joinedAt: number | null;
@@ -104,6 +110,8 @@ export declare class VoiceRoom extends EventTarget {
     get speaking(): Set<string>;
     get muted(): boolean;
     get deafened(): boolean;
+    /** Muted by a moderator (v1.1): nothing is sent until a moderator unmutes us; `setMuted` cannot. */
+    get serverMuted(): boolean;
     get iceServers(): import("./protocol.js").IceServer[];
     get iceExpiresAt(): number | null;
     get iceRefreshAt(): number | null;
@@ -116,8 +124,15 @@ export declare class VoiceRoom extends EventTarget {
      * never shows us in the channel.
      */
     join(): this;
-    /** Leaves the channel: tells the server, closes every peer connection, releases the mic. */
-    leave(): void;
+    /**
+     * Leaves the channel: tells the server, closes every peer connection, releases the mic.
+     * `to`: the channel you are switching to (v1.1: told to the server, whose webhooks then say one
+     * `member.moved`); join it with a new VoiceRoom right after.
+     * @param {{to?: string}} [options]
+     */
+    leave(options?: {
+        to?: string;
+    }): void;
     /** Mutes or unmutes the microphone and tells the others (unmuting undeafens too). */
     setMuted(/** @type {boolean} */ muted: boolean): void;
     /** Deafens (which mutes too) or undeafens (back to the mute we had), and tells the others. */
@@ -183,6 +198,8 @@ export declare class VoiceRoom extends EventTarget {
     fail(reason: string): void;
     /** Our mute/deafen changed: show it at once (our own entry), and tell the others. */
     stateChanged(): void;
+    /** Stops resuming and reading stats (the call ends, or follows a move elsewhere). */
+    stopTimers(): void;
     teardown(): void;
     /**
      * @param {string} type
