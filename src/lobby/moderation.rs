@@ -44,7 +44,34 @@ impl Lobby {
             let policy = self.policy.borrow().clone();
             self.state.storage().put(POLICY_KEY, &policy).await?;
         }
-        self.order_room(&channel_id, &order).await
+        let answer = self.order_room(&channel_id, &order).await;
+        if changed {
+            self.spread_policy(None).await;
+        }
+        answer
+    }
+
+    /// Sends the space's policy to the room of every channel (or of `only`), so each holds a join
+    /// to it when it accepts it (errors are logged: the reported rosters are held to it anyway).
+    pub(super) async fn spread_policy(&self, only: Option<&str>) {
+        let policy = self.policy.borrow().clone();
+        let Ok(body) = serde_json::to_string(&policy) else { return };
+        let ids: Vec<String> = match only {
+            Some(id) => vec![id.to_owned()],
+            None => {
+                let runtime = self.registry.borrow().channels.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+                self.configured().iter().map(|c| c.id.clone()).chain(runtime).collect()
+            }
+        };
+        for id in ids {
+            let sent = async {
+                let stub = http::room_stub(&self.env, &self.space_id(), &id)?;
+                stub.fetch_with_request(http::internal_request("/policy", Method::Post, Some(body.clone()))?).await
+            };
+            if let Err(err) = sent.await {
+                crate::log::error("lobby", &format!("sending the space's moderation to {id:?} failed"), err);
+            }
+        }
     }
 
     /// Has the room of `channel_id` carry out `order`; its answer is the answer.

@@ -106,6 +106,10 @@ impl Lobby {
             Err(err) => return http::error_answer(err),
         };
         self.store_registry().await?;
+        let standing = !self.policy.borrow().muted.is_empty() || !self.policy.borrow().bans.list.is_empty();
+        if members == 0 && standing {
+            self.spread_policy(Some(id)).await; // a new channel's room learns the space's mutes and bans
+        }
         if let Some(since) = empty_since {
             self.alarm_by(since + self.config.temp_channel_idle_secs * 1000).await?;
         }

@@ -61,8 +61,9 @@ impl Room {
         let (ice_servers, ice_expires_at) =
             turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
 
-        if self.banned(user_id).await? {
-            return refuse_with(pair, Reason::Banned, "you are banned from this channel for now");
+        let policy = self.policy().await?;
+        if policy.bans.active(user_id, now_ms()) {
+            return refuse_with(pair, Reason::Banned, "you are banned from this space for now");
         }
         self.yield_superseded_seat(channel_id, user_id, presented).await?;
         // Decide on fresh state, with no await between the decision and accepting the socket (nor
@@ -83,6 +84,10 @@ impl Room {
             Ok(joined) => joined,
             Err(refused) => return refuse(pair, refused),
         };
+        // A user the space's moderators muted joins muted (a resume keeps the entry's own).
+        if policy.muted.iter().any(|u| u == user_id) {
+            loaded.presence.set_server_muted(user_id, true);
+        }
         let Some(entry) = loaded.presence.get(user_id).cloned() else {
             return Response::error("join lost its entry", 500);
         };

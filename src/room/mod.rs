@@ -62,8 +62,8 @@ pub struct Room {
     reports: ReportQueue,
     /// Recent joins per user (memory only: a limit, not a record).
     joins: RefCell<JoinLimit>,
-    /// Who a kick here banned, until when.
-    bans: moderation::BanList,
+    /// The space's mutes and bans, as its Lobby last sent them (and this room's kicks).
+    policy: moderation::PolicyCache,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
 }
@@ -134,7 +134,7 @@ impl Room {
             store: Store::new(),
             reports: ReportQueue::new(),
             joins: RefCell::new(JoinLimit::default()),
-            bans: moderation::BanList::default(),
+            policy: moderation::PolicyCache::default(),
             me,
         }
     }
@@ -154,6 +154,11 @@ impl Room {
             (Method::Post, "/moderate") => {
                 let order: crate::moderation::Moderate = req.json().await?;
                 self.moderate(order).await
+            }
+            (Method::Post, "/policy") => {
+                let policy: crate::moderation::Policy = req.json().await?;
+                self.set_policy(policy).await?;
+                Response::from_json(&serde_json::json!({ "ok": true }))
             }
             (Method::Post, "/delete") => {
                 self.delete().await?;

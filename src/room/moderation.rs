@@ -1,7 +1,9 @@
 //! A moderator's action on a member of this room (`POST /moderate`, from the space's Lobby, which
-//! found the member here): server mute, kick (the ban window is kept here too, so a rejoin here
-//! is refused before it is accepted) and move. Kick and move remove the entry at once, grace or
-//! not; others get `member_left` at once.
+//! found the member here): server mute, kick and move. Kick and move remove the entry at once,
+//! grace or not; others get `member_left` at once. And the space's standing mutes and bans
+//! (`POST /policy`: the Lobby sends every room of the space its `Policy` when it changes), so a
+//! join is held to them when it is accepted: a banned user is refused before it, a muted one
+//! joins muted.
 
 use std::cell::RefCell;
 
@@ -10,41 +12,41 @@ use worker::Response;
 use super::{send, Room};
 use crate::error::AppError;
 use crate::http::{self, now_ms};
-use crate::moderation::{Action, Bans, Moderate};
+use crate::moderation::{Action, Moderate, Policy};
 use crate::protocol::{close, Reason, ServerMsg};
 use crate::report::MovedOut;
 
-/// Storage key of this room's bans.
-const BANS_KEY: &str = "bans";
+/// Storage key of the space's policy as this room knows it.
+const POLICY_KEY: &str = "policy";
 
-/// The bans as last read or written (None: not read since this object woke up).
+/// The policy as last read or written (None: not read since this object woke up).
 #[derive(Default)]
-pub struct BanList {
-    cached: RefCell<Option<Bans>>,
+pub struct PolicyCache {
+    cached: RefCell<Option<Policy>>,
 }
 
 impl Room {
-    async fn bans(&self) -> worker::Result<Bans> {
-        if let Some(bans) = self.bans.cached.borrow().clone() {
-            return Ok(bans);
+    pub(super) async fn policy(&self) -> worker::Result<Policy> {
+        if let Some(policy) = self.policy.cached.borrow().clone() {
+            return Ok(policy);
         }
-        let stored: Bans = self.state.storage().get(BANS_KEY).await?.unwrap_or_default();
-        *self.bans.cached.borrow_mut() = Some(stored.clone());
+        let stored: Policy = self.state.storage().get(POLICY_KEY).await?.unwrap_or_default();
+        *self.policy.cached.borrow_mut() = Some(stored.clone());
         Ok(stored)
     }
 
-    /// Whether `user_id` is banned from this room now.
-    pub(super) async fn banned(&self, user_id: &str) -> worker::Result<bool> {
-        Ok(self.bans().await?.active(user_id, now_ms()))
+    /// `POST /policy`: the space's mutes and bans, from its Lobby.
+    pub(super) async fn set_policy(&self, mut policy: Policy) -> worker::Result<()> {
+        policy.bans.prune(now_ms());
+        self.state.storage().put(POLICY_KEY, &policy).await?;
+        *self.policy.cached.borrow_mut() = Some(policy);
+        Ok(())
     }
 
     async fn ban(&self, user_id: &str, until: u64) -> worker::Result<()> {
-        let mut bans = self.bans().await?;
-        bans.prune(now_ms());
-        bans.add(user_id, until);
-        self.state.storage().put(BANS_KEY, &bans).await?;
-        *self.bans.cached.borrow_mut() = Some(bans);
-        Ok(())
+        let mut policy = self.policy().await?;
+        policy.bans.add(user_id, until);
+        self.set_policy(policy).await
     }
 
     pub(super) async fn moderate(&self, order: Moderate) -> worker::Result<Response> {
