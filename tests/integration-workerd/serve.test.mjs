@@ -119,7 +119,11 @@ describe("the self-hosted server (scripts/serve.sh)", () => {
     const config = readFileSync(join(server.dataDir, "workerd.capnp"), "utf8");
     assert.match(config, /\(name = "RUNTIME", text = "workerd"\)/);
     assert.match(config, /\(name = "AUTH_SECRET", fromEnvironment = "AUTH_SECRET"\)/);
-    assert.doesNotMatch(config, /inspector|network = /);
+    assert.doesNotMatch(config, /inspector/);
+    // The worker's own fetches may reach the operator's own machine and network (webhooks to a
+    // host app beside it), through one outbound service.
+    assert.match(config, /\(name = "outbound", network = \(allow = \["public", "private", "local"\]\)\)/);
+    assert.match(config, /globalOutbound = "outbound"/);
   });
 
   test("GET /api/health tells the runtime and the storage state", async () => {

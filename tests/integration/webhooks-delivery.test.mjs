@@ -77,8 +77,9 @@ describe("webhook delivery", () => {
     cIn.socket.close(1000);
     await shows(lobby, y, [a]);
     assert.equal(receiver.requests.length, 0, "nothing can have arrived while down");
-    // The queue is in storage: the space's Lobby leaving memory loses nothing.
-    await worker.hibernate("Lobby", "lobby");
+    // The queue is in storage: the space's Lobby leaving memory loses nothing. (Bare workerd
+    // cannot force that — CROMULENT_TARGET=workerd — there the rest of the test still runs.)
+    if (process.env.CROMULENT_TARGET !== "workerd") await worker.hibernate("Lobby", "lobby");
 
     // Up, but failing: the retry (5 s after the first failure) gets a 500.
     receiver.mode = "error";

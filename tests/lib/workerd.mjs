@@ -83,6 +83,11 @@ export function workerdConfig({
   const services = [
     `(name = "main", worker = .mainWorker)`,
     `(name = "do-disk", disk = (path = ${capStr(storageDir)}, writable = true))`,
+    // The worker's own fetches (TURN provider APIs, WEBHOOK_URL) go to URLs the operator
+    // configured, never to one a client chose: a host app on this machine or the private network
+    // (a compose service, 127.0.0.1) must be reachable, not only the public internet (workerd's
+    // default).
+    `(name = "outbound", network = (allow = ["public", "private", "local"]))`,
   ];
   const sockets = [`(name = "http", address = ${capStr(address)}, http = (), service = "main")`];
   if (assets) {
@@ -103,6 +108,7 @@ const mainWorker :Workerd.Worker = (
   bindings = [${bindings.join(",\n    ")}],
   durableObjectNamespaces = [${namespaces.join(", ")}],
   durableObjectStorage = ${storage === "disk" ? '(localDisk = "do-disk")' : "(inMemory = void)"},
+  globalOutbound = "outbound",
   ${tail ? 'tails = ["tail"],' : ""}
 );
 ${assets ? `const assetsWorker :Workerd.Worker = (
