@@ -51,6 +51,11 @@ impl Lobby {
         self.configured().iter().any(|c| c.id == id) || self.registry.borrow().get(id).is_some()
     }
 
+    /// Whether channel `id` has nobody in it (after `load`).
+    pub(super) fn is_empty(&self, id: &str) -> bool {
+        self.rosters.borrow().as_ref().and_then(|r| r.get(id)).is_none_or(|r| r.members.is_empty())
+    }
+
     fn members_of(&self, id: &str) -> Vec<Member> {
         self.rosters.borrow().as_ref().and_then(|r| r.get(id)).map(|r| r.members.clone()).unwrap_or_default()
     }
