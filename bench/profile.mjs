@@ -2,7 +2,7 @@
 //   node bench/profile.mjs <kind> <relay-sdp|relay-ice|join> [seconds]
 // Starts <kind> (ours, partyserver, …) pinned to the server core, drives the load from this
 // process, records `perf record -g` on the server process for [seconds] (default 6) and prints
-// the top of `perf report` by shared object and by symbol. V8's JIT and wasm code shows up as
+// the top of `perf report` by shared object and by symbol (PROFILE_PERF=0: no perf, CPU only). V8's JIT and wasm code shows up as
 // anonymous memory ("[unknown]"/"[JIT] tid"), workerd's runtime and V8 by symbol when present.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -51,14 +51,18 @@ try {
       let round = 0;
       while (running) {
         const batch = [];
-        for (let r = 0; r < 4; r++) {
+        // PROFILE_JOIN_PARALLEL=1: the 4 rooms fill at once (the server busier, as in the join
+        // benchmark); else one after another.
+        const fill = async (r) => {
           for (let i = 0; i < 8; i++) {
             const c = new Client(protocol, server, roomName(r), `pj${round}-${r}-${i}`);
             await c.join({ expectOthers: i });
             batch.push(c);
             delivered += 1;
           }
-        }
+        };
+        if (process.env.PROFILE_JOIN_PARALLEL === "1") await Promise.all([0, 1, 2, 3].map(fill));
+        else for (let r = 0; r < 4; r++) await fill(r);
         await closeAll(batch);
         round += 1;
       }
@@ -68,13 +72,17 @@ try {
   const out = join(work, "perf.data");
   const d0 = delivered;
   const cpu0 = server.cpu();
-  const perf = spawn("perf", ["record", "-F", "1999", "-g", "-o", out, "-p", tree(server.pid).join(","), "--", "sleep", String(secs)], { stdio: "ignore" });
-  await new Promise((r) => perf.on("exit", r));
+  // PROFILE_PERF=0: no perf attached, only the server's CPU per unit (for A/B runs of two builds).
+  const withPerf = process.env.PROFILE_PERF !== "0";
+  if (withPerf) {
+    const perf = spawn("perf", ["record", "-F", "1999", "-g", "-o", out, "-p", tree(server.pid).join(","), "--", "sleep", String(secs)], { stdio: "ignore" });
+    await new Promise((r) => perf.on("exit", r));
+  } else await sleep(secs * 1000);
   const n = delivered - d0;
   const cpu = server.cpu() - cpu0;
   running = false;
   console.log(`${kind} ${load}: ${n} ${load === "join" ? "joins" : "messages"} in ~${secs} s, server CPU ${(cpu * 1e6 / n).toFixed(1)} µs each`);
-  for (const sort of ["dso", "sym"]) {
+  for (const sort of withPerf ? ["dso", "sym"] : []) {
     const rep = execFileSync("perf", ["report", "-i", out, "--no-children", "--sort", sort === "dso" ? "comm,dso" : sort, "--stdio", "-g", "none", "--percent-limit", "1.5"],
       { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] });
     console.log(rep.split("\n").filter((l) => l && !l.startsWith("#")).slice(0, 30).join("\n"));

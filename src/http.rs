@@ -2,6 +2,7 @@
 //! from `Env`, the clock, JSON and error responses, security headers, and calls between objects.
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,11 +14,12 @@ use crate::turn::{self, Selection};
 
 thread_local! {
     // Env does not change within an isolate: read and validate it once, and log its problems once.
-    static SETTINGS: OnceCell<(Config, Selection)> = const { OnceCell::new() };
+    static SETTINGS: OnceCell<Rc<(Config, Selection)>> = const { OnceCell::new() };
 }
 
-/// The configuration and the TURN provider it selects.
-pub fn settings(env: &Env) -> (Config, Selection) {
+/// The configuration and the TURN provider it selects (shared: read once per isolate, never
+/// copied per request).
+pub fn settings(env: &Env) -> Rc<(Config, Selection)> {
     SETTINGS.with(|cell| {
         cell.get_or_init(|| {
             let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
@@ -28,10 +30,26 @@ pub fn settings(env: &Env) -> (Config, Selection) {
             if let Some(cause) = &selection.misconfigured {
                 crate::log::emit(crate::log::Level::Warn, &format!("turn: {cause}"), None, &[]);
             }
-            (config, selection)
+            Rc::new((config, selection))
         })
         .clone()
     })
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> wasm_bindgen::JsValue;
+}
+
+/// Waits `ms`. Unlike `worker::Delay`, which keeps the waker of its first poll, this wakes
+/// whoever polled it last: a room's handler may be polled once synchronously and finish on the
+/// executor (`room/wasm.rs`, `run_now`).
+pub fn sleep(ms: u64) -> worker::wasm_bindgen_futures::JsFuture {
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms as f64);
+    });
+    worker::wasm_bindgen_futures::JsFuture::from(timer)
 }
 
 /// Milliseconds since the Unix epoch (workerd advances it on I/O).

@@ -15,6 +15,7 @@ pub mod moderation;
 pub mod names;
 pub mod presence;
 pub mod protocol;
+pub mod query;
 pub mod rate_limit;
 pub mod report;
 pub mod seats;
@@ -38,7 +39,8 @@ use worker::{event, Context, Env, Method, Request, Response};
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let (config, _) = http::settings(&env);
+    let settings = http::settings(&env);
+    let config = &settings.0;
     let started = http::now_ms();
     // Self-hosted, `cf-ray` is whatever the client sent: never trusted there.
     let ray = req.headers().get("cf-ray").ok().flatten().filter(|_| config.runtime != "workerd");
@@ -91,18 +93,19 @@ fn preflight(origin: Option<&str>) -> Response {
 #[cfg(target_arch = "wasm32")]
 async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
     use error::AppError;
-    let (config, selection) = http::settings(env);
+    let settings = http::settings(env);
+    let (config, selection) = (&settings.0, &settings.1);
     let path = req.path();
     let method = req.method();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::Post, ["api", "session"]) => api::guest_signin(req, &config).await,
-        (Method::Get, ["api", "health"]) => api::health(env, &config, &selection).await,
-        (Method::Get, ["api", "channels"]) => api::channels(&req, env, &config).await,
-        (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, &config, &selection).await,
-        (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, &config).await,
-        (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, &config, id).await,
-        (_, ["api", "admin", rest @ ..]) => api::admin::route(req, env, &config, rest).await,
+        (Method::Post, ["api", "session"]) => api::guest_signin(req, config).await,
+        (Method::Get, ["api", "health"]) => api::health(env, config, selection).await,
+        (Method::Get, ["api", "channels"]) => api::channels(&req, env, config).await,
+        (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, config, selection).await,
+        (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, config).await,
+        (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, config, id).await,
+        (_, ["api", "admin", rest @ ..]) => api::admin::route(req, env, config, rest).await,
         (_, ["api", "session" | "health" | "channels" | "ice-servers" | "lobby"] | ["api", "channels", _, "voice"]) => {
             Err(AppError::new(405, "method_not_allowed", "this route does not take that method"))
         }

@@ -69,7 +69,7 @@ export function benchVars({ turnUrl = "turn:127.0.0.1:3478?transport=udp", extra
 
 /** Copies build/index.js and build/index_bg.wasm, so a rebuild by someone else mid-run is harmless. */
 export function snapshotBuild(dir) {
-  const src = process.env.BENCH_BUILD_DIR ?? join(ROOT, "build");
+  const src = process.env.BENCH_BUILD_DIR || join(ROOT, "build");
   for (const f of ["index.js", "index_bg.wasm"]) {
     if (!existsSync(join(src, f))) throw new Error(`${join(src, f)} is missing: run bash scripts/build.sh`);
   }

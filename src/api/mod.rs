@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::handshake;
 use crate::http::{self, json, now_secs};
 use crate::protocol::ChannelRoster;
+use crate::query::{self, Query};
 use crate::signin_limit::{ClientKey, SigninLimiter};
 use crate::space::{valid_id, DEFAULT_SPACE};
 use crate::turn::{self, Selection};
@@ -144,12 +145,15 @@ fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
         return Err(AppError::bad_request("this route expects a WebSocket upgrade"));
     }
     // PUBLIC_ORIGIN, when set, is the page's origin; else the request's, whose Host a
-    // non-browser client can choose.
-    let own_origin = match &config.public_origin {
-        Some(origin) => origin.clone(),
-        None => req.url()?.origin().ascii_serialization(),
-    };
-    handshake::check_origin(header(req, "origin").as_deref(), &own_origin, &config.allowed_origins)?;
+    // non-browser client can choose. Only a request with an Origin needs either.
+    if let Some(origin) = header(req, "origin") {
+        let url = req.inner().url();
+        let own_origin = match &config.public_origin {
+            Some(own) => own.as_str(),
+            None => query::origin_of(&url).unwrap_or(""),
+        };
+        handshake::check_origin(Some(&origin), own_origin, &config.allowed_origins)?;
+    }
     let protocols = header(req, "sec-websocket-protocol");
     let token = handshake::bearer_from_subprotocols(protocols.as_deref())?;
     auth_secret(config)?;
@@ -191,34 +195,32 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
     if !user.grants.allows(channel_id) {
         return Err(AppError::new(403, "forbidden_channel", "your token does not let you join this channel"));
     }
+    let asked = Query::of_url(&req.inner().url());
     // A session id is only ever our own random id; anything else is ignored, not trusted.
-    let session = req.url()?.query_pairs().find(|(k, _)| k == "session").map(|(_, v)| v.into_owned()).filter(|s| {
+    let session = asked.get("session").filter(|s| {
         (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     });
-    let mut url = worker::Url::parse("https://internal/join").map_err(|_| AppError::internal())?;
-    {
-        let mut query = url.query_pairs_mut();
-        query.append_pair("channel", channel_id).append_pair("user", &user.id).append_pair("name", &user.name);
-        query.append_pair("exp", &user.exp.to_string());
-        if space != DEFAULT_SPACE {
-            query.append_pair("space", space);
-        }
-        if let Some(max) = max {
-            query.append_pair("max", &max.to_string());
-        }
-        if let Some(session) = &session {
-            query.append_pair("session", session);
-        }
-        // A resuming page (contract v1.1): only these exact values mean anything to the room.
-        let asked = req.url()?;
-        for (key, value) in [("resume", "1"), ("media", "kept")] {
-            if asked.query_pairs().any(|(k, v)| k == key && v == value) {
-                query.append_pair(key, value);
-            }
+    let (exp, max) = (user.exp.to_string(), max.map(|m| m.to_string()));
+    let mut pairs =
+        vec![("channel", channel_id), ("user", user.id.as_str()), ("name", user.name.as_str()), ("exp", &exp)];
+    if space != DEFAULT_SPACE {
+        pairs.push(("space", space));
+    }
+    if let Some(max) = &max {
+        pairs.push(("max", max));
+    }
+    if let Some(session) = session {
+        pairs.push(("session", session));
+    }
+    // A resuming page (contract v1.1): only these exact values mean anything to the room.
+    for (key, value) in [("resume", "1"), ("media", "kept")] {
+        if asked.has(key, value) {
+            pairs.push((key, value));
         }
     }
+    let url = query::with_query("https://internal/join", &pairs);
     let stub = http::room_stub(env, space, channel_id)?;
-    Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
+    Ok(stub.fetch_with_request(upgrade_request(&url)?).await?)
 }
 
 /// `GET /api/lobby`: the live roster of the caller's space (the channels its token may join).
@@ -226,16 +228,15 @@ pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response
     let user = authorize_socket(req, config)?;
     let space = user.grants.space.as_str();
     // Who (for the cap on lobby sockets per user), until when (the token's expiry), what it sees.
-    let mut url = worker::Url::parse("https://internal/observe").map_err(|_| AppError::internal())?;
-    {
-        let mut query = url.query_pairs_mut();
-        query.append_pair("user", &user.id).append_pair("exp", &user.exp.to_string()).append_pair("space", space);
-        if let Some(list) = &user.grants.channels {
-            query.append_pair("channels", &list.join(","));
-        }
+    let exp = user.exp.to_string();
+    let list = user.grants.channels.as_ref().map(|list| list.join(","));
+    let mut pairs = vec![("user", user.id.as_str()), ("exp", exp.as_str()), ("space", space)];
+    if let Some(list) = &list {
+        pairs.push(("channels", list));
     }
+    let url = query::with_query("https://internal/observe", &pairs);
     let stub = http::lobby_stub(env, space)?;
-    Ok(stub.fetch_with_request(upgrade_request(url.as_str())?).await?)
+    Ok(stub.fetch_with_request(upgrade_request(&url)?).await?)
 }
 
 /// Everything outside `/api`: the page's static files. TypeScript declarations (`/types/*.d.ts`)

@@ -81,7 +81,7 @@ impl DurableObject for Lobby {
         if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
             state.set_websocket_auto_response(&pair);
         }
-        let (config, _) = http::settings(&env);
+        let config = http::settings(&env).0.clone();
         Lobby {
             state,
             env,

@@ -29,13 +29,13 @@ pub(super) struct Ask {
 }
 
 impl Ask {
-    pub fn from_query(query: impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_query(query: &crate::query::Query) -> Self {
         Ask {
-            session: query("session"),
-            resume: query("resume").as_deref() == Some("1"),
-            media_kept: query("media").as_deref() == Some("kept"),
-            exp: query("exp").and_then(|e| e.parse().ok()),
-            max: query("max").and_then(|m| m.parse().ok()),
+            session: query.get("session").map(str::to_owned),
+            resume: query.get("resume") == Some("1"),
+            media_kept: query.get("media") == Some("kept"),
+            exp: query.get("exp").and_then(|e| e.parse().ok()),
+            max: query.get("max").and_then(|m| m.parse().ok()),
         }
     }
 }
@@ -50,7 +50,7 @@ impl Room {
         ask: Ask,
     ) -> worker::Result<Response> {
         let (presented, exp) = (ask.session.as_deref(), ask.exp);
-        self.store.set_channel_id(&self.state, &crate::space::room_name(space, channel_id)).await?;
+        self.store.set_channel_id(&self.state, &crate::space::room_name(space, channel_id))?;
         let pair = WebSocketPair::new()?;
         let max = ask.max.unwrap_or(self.config.max_members);
         let session_id = crate::auth::random_id();
@@ -65,12 +65,16 @@ impl Room {
         if policy.bans.active(user_id, now_ms()) {
             return refuse_with(pair, Reason::Banned, "you are banned from this space for now");
         }
-        self.yield_superseded_seat(channel_id, user_id, presented).await?;
         // Decide on fresh state, with no await between the decision and accepting the socket (nor
         // the in-memory copy of storage, `persist`): the grace alarm is another event of this
         // object, so a resume either finds the entry before the alarm removed it (and the alarm
         // then finds it live) or after (4012, and its `member_left` stays the last word).
         let mut loaded = self.load().await?;
+        if loaded.presence.check_join(user_id, presented, usize::MAX) == Err(Refused::AlreadyInChannel) {
+            // Only a second socket of a user already here asks the Lobby (and waits).
+            self.yield_superseded_seat(channel_id, user_id, presented).await?;
+            loaded = self.load().await?;
+        }
         let now = now_ms();
         if !self.admit(&loaded, user_id, &ask, now) {
             return refuse_with(pair, Reason::RateLimited, "too many joins: wait a few seconds");

@@ -85,7 +85,7 @@ impl Room {
                     room.reports.taken.borrow_mut().splice(0..0, report.taken);
                     room.reports.moved.borrow_mut().splice(0..0, report.moved);
                 }
-                worker::Delay::from(std::time::Duration::from_millis(LOBBY_GAP_MS)).await;
+                let _ = http::sleep(LOBBY_GAP_MS).await;
             }
             room.reports.sending.set(false);
             Ok(())
@@ -124,7 +124,7 @@ impl Room {
                 return self.evict_moved(user_id, Some(&query.seat.session_id)).await;
             }
             if attempt == 0 {
-                worker::Delay::from(std::time::Duration::from_millis(LOBBY_GAP_MS + 50)).await;
+                let _ = http::sleep(LOBBY_GAP_MS + 50).await;
             }
         }
         Ok(())

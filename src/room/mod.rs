@@ -15,9 +15,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, State, WebSocket, WebSocketRequestResponsePair,
-};
+use worker::{Env, Method, Request, Response, State, WebSocket, WebSocketRequestResponsePair};
 
 use crate::auth::user_tag;
 use crate::config::Config;
@@ -40,10 +38,10 @@ use sockets::{is_open, Attachment, Sockets};
 use store::Store;
 use wasm::{promise, read_frame, Frame};
 
-/// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
-/// bound by hand (below) so a relayed `signal` or `speaking` is handled synchronously, without a
-/// promise or a queued microtask per message.
-#[durable_object(alarm)]
+/// The Durable Object class, bound by hand (not `#[durable_object]`): every event is run by
+/// [`wasm::run_now`], so a join, a leave or a relayed message whose data is all in memory is
+/// answered synchronously, without a promise or a queued microtask.
+#[wasm_bindgen]
 pub struct VoiceRoom {
     room: Rc<Room>,
 }
@@ -68,22 +66,24 @@ pub struct Room {
     me: Weak<Room>,
 }
 
-impl DurableObject for VoiceRoom {
-    fn new(state: State, env: Env) -> Self {
-        VoiceRoom { room: Rc::new_cyclic(|me| Room::new(state, env, me.clone())) }
-    }
-
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        self.room.fetch(req).await
-    }
-
-    async fn alarm(&self) -> worker::Result<Response> {
-        self.room.alarm().await
-    }
-}
-
 #[wasm_bindgen]
 impl VoiceRoom {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: worker::worker_sys::DurableObjectState, env: Env) -> VoiceRoom {
+        VoiceRoom { room: Rc::new_cyclic(|me| Room::new(State::from(state), env, me.clone())) }
+    }
+
+    /// A request from the worker (`/join`) or another object.
+    pub fn fetch(&self, req: worker::web_sys::Request) -> JsValue {
+        let room = Rc::clone(&self.room);
+        wasm::run_now(async move { answer(room.fetch(req.into()).await) })
+    }
+
+    pub fn alarm(&self) -> JsValue {
+        let room = Rc::clone(&self.room);
+        wasm::run_now(async move { answer(room.alarm().await) })
+    }
+
     /// A message: the hot ones (a `signal` or `speaking` within the sender's rate) are relayed
     /// here and now; anything else is handled by [`Room::websocket_message`] as a promise.
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -121,7 +121,7 @@ impl Room {
         if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
             state.set_websocket_auto_response(&pair);
         }
-        let (config, turn) = http::settings(&env);
+        let (config, turn) = (*http::settings(&env)).clone();
         let limits = Limits { per_sec: config.rate_per_sec as f64, burst: config.rate_burst as f64, ..Limits::SOCKET };
         // How often a sign of life is written to a socket's attachment.
         let touch_every = (config.heartbeat_secs * 1000 / 6).clamp(250, 5000);
@@ -140,16 +140,16 @@ impl Room {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
-        match (req.method(), url.path()) {
+        match (req.method(), req.path().as_str()) {
             (Method::Get, "/join") => {
-                let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-                let (Some(channel_id), Some(user_id), Some(name)) = (query("channel"), query("user"), query("name"))
+                let query = crate::query::Query::of_url(&req.inner().url());
+                let (Some(channel_id), Some(user_id), Some(name)) =
+                    (query.get("channel"), query.get("user"), query.get("name"))
                 else {
                     return Response::error("bad internal join", 400);
                 };
-                let space = query("space").unwrap_or_else(|| crate::space::DEFAULT_SPACE.to_owned());
-                self.join(&space, &channel_id, &user_id, &name, join::Ask::from_query(query)).await
+                let space = query.get("space").unwrap_or(crate::space::DEFAULT_SPACE);
+                self.join(space, channel_id, user_id, name, join::Ask::from_query(&query)).await
             }
             (Method::Post, "/moderate") => {
                 let order: crate::moderation::Moderate = req.json().await?;
@@ -397,7 +397,7 @@ impl Room {
     }
 
     async fn persist(&self, loaded: &store::Loaded) -> worker::Result<()> {
-        self.store.persist(&self.state, loaded, self.timing()).await
+        self.store.persist(&self.state, loaded, self.timing())
     }
 
     /// Sends `frame` to every member socket except `except`.
@@ -425,6 +425,11 @@ impl Room {
             }
         });
     }
+}
+
+/// A handler's answer as the runtime takes it.
+fn answer(resp: worker::Result<Response>) -> Result<JsValue, JsValue> {
+    resp.map(|r| worker::web_sys::Response::from(r).into()).map_err(JsValue::from)
 }
 
 fn send(ws: &WebSocket, msg: &ServerMsg) {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::WebSocket;
 
+use super::store::Stored;
 use crate::http::now_ms;
 use crate::presence::{Entry, Link};
 use crate::rate_limit::{Bucket, Limits, Verdict};
@@ -46,6 +47,11 @@ impl Attachment {
             _ => false,
         }
     }
+}
+
+/// Writes a socket's attachment, as JSON (`Stored`).
+fn attach(ws: &WebSocket, att: &Attachment) -> worker::Result<()> {
+    ws.serialize_attachment(Stored::json(att)?)
 }
 
 /// What the room knows of a member socket.
@@ -93,7 +99,7 @@ impl Sockets {
         if verdict == Verdict::Allow && relay(&sender.att) {
             // A sign of life, as `touch` (written here: `idents` is borrowed, and this is its copy).
             if sender.att.saw_life(now, self.touch_every) {
-                let _ = ws.serialize_attachment(&sender.att);
+                let _ = attach(ws, &sender.att);
             }
             return None;
         }
@@ -110,7 +116,7 @@ impl Sockets {
     /// Writes the socket's attachment and keeps the copy in memory exact (a closing socket is
     /// forgotten: it is no member and no sender any more).
     pub fn write(&self, ws: &WebSocket, att: &Attachment) -> worker::Result<()> {
-        let written = ws.serialize_attachment(att);
+        let written = attach(ws, att);
         if att.closing {
             self.forget(ws);
         } else if let Some(slot) = self.kept_slot(ws) {
@@ -151,7 +157,8 @@ impl Sockets {
         if let Some(slot) = self.kept_slot(ws) {
             return Some(slot);
         }
-        let att = ws.deserialize_attachment::<Attachment>().ok().flatten().filter(|a| !a.closing)?;
+        let stored = ws.deserialize_attachment::<Stored<Attachment>>().ok().flatten()?;
+        let att = stored.into_value().ok().filter(|a| !a.closing)?;
         self.remember(ws, att)
     }
 

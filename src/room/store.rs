@@ -6,6 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{State, WebSocket};
 
@@ -23,6 +24,30 @@ const CHANNEL_KEY: &str = "channel";
 /// into one write at its end. The live member's attachment has each at once (it is what survives
 /// hibernation); only a runtime restart within the window loses the newest toggles of a burst.
 const STATE_WRITE_MS: u64 = 1000;
+
+/// A value as this room stores it (presence) or attaches it to a socket: a JSON string, one value
+/// to hand to the runtime (a JS object built field by field through the bindings cost a crossing
+/// per field, per member, per join). Rooms and sockets from before kept the value as a JS object:
+/// still read.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum Stored<T> {
+    Json(String),
+    Object(T),
+}
+
+impl<T: serde::de::DeserializeOwned + Serialize> Stored<T> {
+    pub fn into_value(self) -> worker::Result<T> {
+        match self {
+            Stored::Json(text) => serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string())),
+            Stored::Object(value) => Ok(value),
+        }
+    }
+
+    pub fn json(value: &T) -> worker::Result<String> {
+        serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))
+    }
+}
 
 /// The storage alarm as this object last read or set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,9 +120,10 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn set_channel_id(&self, state: &State, channel_id: &str) -> worker::Result<()> {
+    /// Stores the channel this room serves (issued, not awaited: see [`Store::persist`]).
+    pub fn set_channel_id(&self, state: &State, channel_id: &str) -> worker::Result<()> {
         if self.channel_id.borrow().as_deref() != Some(channel_id) {
-            state.storage().put(CHANNEL_KEY, channel_id).await?;
+            let _issued = state.storage().as_raw().put(CHANNEL_KEY, JsValue::from_str(channel_id))?;
             *self.channel_id.borrow_mut() = Some(channel_id.to_owned());
         }
         Ok(())
@@ -126,7 +152,8 @@ impl Store {
         let stored_before = match known {
             Some(stored) => stored,
             None => {
-                let stored: Vec<Entry> = state.storage().get(PRESENCE_KEY).await?.unwrap_or_default();
+                let stored = state.storage().get::<Stored<Vec<Entry>>>(PRESENCE_KEY).await?;
+                let stored = stored.map(Stored::into_value).transpose()?.unwrap_or_default();
                 *self.stored.borrow_mut() = Some(stored.clone());
                 stored
             }
@@ -136,44 +163,44 @@ impl Store {
     }
 
     /// Stores presence if it changed (membership, state, grace) and sets the alarm to the earliest
-    /// deadline.
-    pub async fn persist(&self, state: &State, loaded: &Loaded, timing: Timing) -> worker::Result<()> {
+    /// deadline. Writes are issued, not awaited: they apply in order, the runtime's output gate
+    /// holds every message this object sends (the `joined`, the announcements) until they are
+    /// durable, and a write that fails breaks the object (it starts again from storage), so a
+    /// join or a leave needs no turn of the event loop here.
+    pub fn persist(&self, state: &State, loaded: &Loaded, timing: Timing) -> worker::Result<()> {
         let storage = state.storage();
+        let raw = storage.as_raw();
         let stored = loaded.presence.stored_form();
         if stored != loaded.stored_before {
-            // The copy follows the newest write issued (writes land in order); a failed write
-            // drops it, so the next event reads storage again.
-            *self.stored.borrow_mut() = Some(stored.clone());
-            let written = if stored.is_empty() {
-                storage.delete(PRESENCE_KEY).await.map(|_| ())
+            let issued = if stored.is_empty() {
+                raw.delete(PRESENCE_KEY)
             } else {
-                storage.put(PRESENCE_KEY, &stored).await
+                raw.put(PRESENCE_KEY, JsValue::from_str(&Stored::json(&stored)?))
             };
-            if let Err(err) = written {
+            // The copy follows the newest write issued; one the runtime refused at once drops it,
+            // so the next event reads storage again.
+            if let Err(err) = issued {
                 *self.stored.borrow_mut() = None;
-                return Err(err);
+                return Err(err.into());
             }
+            *self.stored.borrow_mut() = Some(stored);
         }
-        let current = match self.alarm.get() {
-            AlarmKnown::Unknown => storage.get_alarm().await?,
-            AlarmKnown::Unset => None,
-            AlarmKnown::At(at) => Some(at),
-        };
         let deadline = match (loaded.presence.next_deadline(timing), loaded.first_expiry()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        match deadline {
-            Some(deadline) if current != Some(deadline as i64) => {
+        // Not known since this object woke (`Unknown`): set or cleared without reading it first.
+        match (deadline, self.alarm.get()) {
+            (Some(deadline), known) if known != AlarmKnown::At(deadline as i64) => {
                 let date = js_sys::Date::new(&JsValue::from_f64(deadline as f64));
-                storage.set_alarm(worker::ScheduledTime::new(date)).await?;
+                let _issued = raw.set_alarm(date, js_sys::Object::new())?;
                 self.alarm.set(AlarmKnown::At(deadline as i64));
             }
-            None if current.is_some() => {
-                storage.delete_alarm().await?;
+            (None, AlarmKnown::At(_) | AlarmKnown::Unknown) => {
+                let _issued = raw.delete_alarm(js_sys::Object::new())?;
                 self.alarm.set(AlarmKnown::Unset);
             }
-            _ => self.alarm.set(current.map_or(AlarmKnown::Unset, AlarmKnown::At)),
+            _ => {}
         }
         Ok(())
     }
@@ -190,7 +217,7 @@ impl Room {
         }
         let written = self.persist(loaded).await;
         self.later(|room| async move {
-            worker::Delay::from(std::time::Duration::from_millis(STATE_WRITE_MS)).await;
+            let _ = crate::http::sleep(STATE_WRITE_MS).await;
             room.store.write_due.set(false);
             let loaded = room.load().await?;
             room.persist(&loaded).await

@@ -83,10 +83,23 @@ pub fn read_frame(message: &JsValue) -> Frame {
     }
 }
 
-/// A room event that waits, as the promise the runtime awaits.
+/// Runs a room event as far as it goes without waiting. Done (the usual join, leave or message:
+/// every storage read cached, writes issued without awaiting), its answer goes back at once — no
+/// promise, no task, no microtask; still waiting (a storage read after a wake-up, another
+/// object), the rest runs as the promise the runtime awaits. Sound because everything the room
+/// waits on wakes whoever polled it last (JS promises, `http::sleep`), never only its first
+/// poller as `worker::Delay` does (not used by the room).
+pub fn run_now(event: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> JsValue {
+    use std::task::{Context, Poll, Waker};
+    let mut event = Box::pin(event);
+    match event.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(answer)) => answer,
+        Poll::Ready(Err(err)) => js_sys::Promise::reject(&err).into(),
+        Poll::Pending => worker::wasm_bindgen_futures::future_to_promise(event).into(),
+    }
+}
+
+/// A room event without an answer, run as [`run_now`] runs it.
 pub fn promise(event: impl std::future::Future<Output = worker::Result<()>> + 'static) -> JsValue {
-    worker::wasm_bindgen_futures::future_to_promise(async move {
-        event.await.map(|()| JsValue::UNDEFINED).map_err(JsValue::from)
-    })
-    .into()
+    run_now(async move { event.await.map(|()| JsValue::UNDEFINED).map_err(JsValue::from) })
 }

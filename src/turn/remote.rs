@@ -9,10 +9,9 @@
 //! credential revocable per user.
 
 use std::cell::RefCell;
-use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Fetch, Headers, Method, Request, RequestInit};
 
 use super::{local_credentials, with_stun, Credentials, Health, LastCall, RemoteProvider, Selection};
 use crate::protocol::IceServer;
@@ -122,7 +121,8 @@ async fn fetch(remote: &dyn RemoteProvider, now: u64) -> Result<Credentials, Str
         let body = resp.text().await?;
         Ok::<_, worker::Error>((status, body))
     };
-    let timeout = Delay::from(Duration::from_millis(TIMEOUT_MS));
+    // Not `worker::Delay`: a join may poll this first synchronously (`room/wasm.rs`, `run_now`).
+    let timeout = crate::http::sleep(TIMEOUT_MS);
     futures_util::pin_mut!(exchange, timeout);
     match select(exchange, timeout).await {
         Either::Left((Ok((status, body)), _)) => remote.parse(status, &body, now).map_err(redact),

@@ -97,10 +97,13 @@ export function workerdConfig({
     services.push(`(name = "tail", worker = .tailWorker)`);
     sockets.push(`(name = "tail-http", address = ${capStr(`127.0.0.1:${tail.port}`)}, http = (), service = "tail")`);
   }
+  // WORKERD_V8_FLAGS (space-separated; profiling only, e.g. "--perf-basic-prof"): V8 flags.
+  const v8Flags = (process.env.WORKERD_V8_FLAGS ?? "").split(/\s+/).filter(Boolean).map(capStr);
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [${services.join(", ")}],
   sockets = [${sockets.join(", ")}],
+  ${v8Flags.length ? `v8Flags = [${v8Flags.join(", ")}],` : ""}
 );
 const mainWorker :Workerd.Worker = (
   modules = [${mods.join(", ")}],
