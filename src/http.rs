@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{web_sys, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -149,6 +149,20 @@ pub fn lobby_stub(env: &Env, space: &str) -> worker::Result<Stub> {
 /// A JSON error answer between objects and to clients.
 pub fn error_answer(err: AppError) -> worker::Result<Response> {
     Ok(error_response(&err))
+}
+
+/// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered, built
+/// as the runtime's own Response in one step (a room's join answers with it; no workers-rs
+/// Response to convert).
+pub fn upgraded(client: &worker::WebSocket) -> worker::Result<web_sys::Response> {
+    use wasm_bindgen::JsCast;
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(&headers, &"sec-websocket-protocol".into(), &crate::protocol::SUBPROTOCOL.into())?;
+    let init = js_sys::Object::new();
+    js_sys::Reflect::set(&init, &"status".into(), &101.into())?;
+    js_sys::Reflect::set(&init, &"webSocket".into(), client.as_ref())?;
+    js_sys::Reflect::set(&init, &"headers".into(), &headers)?;
+    Ok(web_sys::Response::new_with_opt_str_and_init(None, init.unchecked_ref())?)
 }
 
 /// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered.

@@ -26,6 +26,18 @@ impl Query {
     }
 }
 
+/// The path of a serialized URL with an authority (`/` when it has none).
+pub fn path_of(url: &str) -> &str {
+    let Some((_, rest)) = url.split_once("://") else { return "/" };
+    let rest = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
+}
+
 /// `base` (a path, or a URL without a query) with `pairs` as its encoded query.
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     let mut out = form_urlencoded::Serializer::for_suffix(format!("{base}?"), base.len() + 1);
@@ -74,6 +86,15 @@ mod tests {
         let q = Query::of_url(&url);
         assert_eq!(q.get("name"), Some(name));
         assert_eq!(q.get("user"), Some("u_1"));
+    }
+
+    #[test]
+    fn the_path_ends_at_the_query() {
+        assert_eq!(path_of("https://internal/join?channel=a/b"), "/join");
+        assert_eq!(path_of("https://internal/rooms/general#x"), "/rooms/general");
+        assert_eq!(path_of("https://internal"), "/");
+        assert_eq!(path_of("https://internal?x=/y"), "/");
+        assert_eq!(path_of("nonsense"), "/");
     }
 
     #[test]

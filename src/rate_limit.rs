@@ -2,6 +2,8 @@
 //! through `signin_limit.rs`, per client address for guest sign-in; and the joins per user a
 //! room admits ([`JoinLimit`]). Plain data over a millisecond clock, host-tested.
 
+use std::collections::HashMap;
+
 /// What to do with one message.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Verdict {
@@ -32,14 +34,19 @@ impl Limits {
 #[derive(Debug, Clone, Default)]
 pub struct JoinLimit {
     /// Each user who joined lately, with the times of their counted joins within the window,
-    /// oldest first. A list, not a map: a room has a few dozen users (a map's code is wasm size).
-    recent: Vec<(String, Vec<u64>)>,
+    /// oldest first. A map: a busy room sees thousands of users in a window, and a join must not
+    /// cost a scan of all of them.
+    recent: HashMap<String, Vec<u64>>,
+    /// When users with no join left in the window are next looked for (at most once a second).
+    next_prune: u64,
 }
 
 impl JoinLimit {
     pub const WINDOW_MS: u64 = 10_000;
     /// Users tracked before the idle ones are looked for.
     const PRUNE_AT: usize = 256;
+    /// The least time between two such looks.
+    const PRUNE_EVERY_MS: u64 = 1_000;
 
     /// Whether `user_id` may join now, given `max` joins per window (0: no limit); if so, the
     /// join is counted.
@@ -47,23 +54,26 @@ impl JoinLimit {
         if max == 0 {
             return true;
         }
-        if self.recent.len() >= Self::PRUNE_AT {
-            self.recent.retain(|(_, times)| times.last().is_some_and(|t| now < t + Self::WINDOW_MS));
+        if self.recent.len() >= Self::PRUNE_AT && now >= self.next_prune {
+            self.recent.retain(|_, times| times.last().is_some_and(|t| now < t + Self::WINDOW_MS));
+            self.next_prune = now + Self::PRUNE_EVERY_MS;
         }
-        let i = match self.recent.iter().position(|(user, _)| user == user_id) {
-            Some(i) => i,
-            None => {
-                self.recent.push((user_id.to_owned(), Vec::new()));
-                self.recent.len() - 1
-            }
+        let times = match self.recent.get_mut(user_id) {
+            Some(times) => times,
+            None => self.recent.entry(user_id.to_owned()).or_default(),
         };
-        let times = &mut self.recent[i].1;
         times.retain(|t| now < t + Self::WINDOW_MS);
         if times.len() as u64 >= max {
             return false;
         }
         times.push(now);
         true
+    }
+
+    /// How many users are tracked (for tests).
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.recent.len()
     }
 }
 
@@ -177,7 +187,15 @@ mod tests {
             joins.admit(&format!("u{i}"), 5, 0);
         }
         joins.admit("late", 5, JoinLimit::WINDOW_MS);
-        assert_eq!(joins.recent.len(), 1);
+        assert_eq!(joins.tracked(), 1);
+        // Looked for at most once a second, however many users are tracked.
+        for i in 0..JoinLimit::PRUNE_AT {
+            joins.admit(&format!("v{i}"), 5, JoinLimit::WINDOW_MS + 1);
+        }
+        assert!(!joins.admit("late", 1, 2 * JoinLimit::WINDOW_MS - 1), "still counted within its window");
+        assert_eq!(joins.tracked(), JoinLimit::PRUNE_AT + 1);
+        joins.admit("later", 5, 3 * JoinLimit::WINDOW_MS);
+        assert_eq!(joins.tracked(), 1, "everyone idle is gone at the next look");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use serde::Deserialize;
-use worker::{Env, Headers, Method, Request, RequestInit, Response};
+use worker::{Env, Method, Request, Response};
 
 use crate::auth::{self, Claims, User};
 use crate::config::{Config, GUEST_TOKEN_SECS};
@@ -160,12 +160,15 @@ fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
     verify(token, config)
 }
 
+/// The internal WebSocket upgrade to a Durable Object, built as the runtime's own Request from
+/// plain objects (a workers-rs `RequestInit` and `Headers` cost a crossing per field).
 fn upgrade_request(url: &str) -> worker::Result<Request> {
-    let headers = Headers::new();
-    headers.set("upgrade", "websocket")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    Request::new_with_init(url, &init)
+    use wasm_bindgen::JsCast;
+    let headers = js_sys::Object::new();
+    js_sys::Reflect::set(&headers, &"upgrade".into(), &"websocket".into())?;
+    let init = js_sys::Object::new();
+    js_sys::Reflect::set(&init, &"headers".into(), &headers)?;
+    Ok(worker::web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?.into())
 }
 
 /// The channel `id` of `space`, when it exists there: its `max_members` when the admin API set it

@@ -3,7 +3,7 @@
 //! channel), an eviction the Lobby asks for when the user took a seat
 //! elsewhere, and what every removal is followed by.
 
-use worker::{Response, WebSocketPair};
+use worker::{web_sys, Response, WebSocketPair};
 
 use super::sockets::Attachment;
 use super::store::Loaded;
@@ -48,7 +48,7 @@ impl Room {
         user_id: &str,
         name: &str,
         ask: Ask,
-    ) -> worker::Result<Response> {
+    ) -> worker::Result<web_sys::Response> {
         let (presented, exp) = (ask.session.as_deref(), ask.exp);
         self.store.set_channel_id(&self.state, &crate::space::room_name(space, channel_id))?;
         let pair = WebSocketPair::new()?;
@@ -93,7 +93,7 @@ impl Room {
             loaded.presence.set_server_muted(user_id, true);
         }
         let Some(entry) = loaded.presence.get(user_id).cloned() else {
-            return Response::error("join lost its entry", 500);
+            return Response::error("join lost its entry", 500).map(web_sys::Response::from);
         };
 
         if let Joined::Replaced { old_session } = &joined {
@@ -131,7 +131,7 @@ impl Room {
         self.persist(&loaded).await?;
         self.reports.took(entry.seat());
         self.notify_lobby(&loaded.presence);
-        http::websocket_response(pair.client)
+        http::upgraded(&pair.client)
     }
 
     /// Another channel took this user: drop them here at once (only `session_id`'s seat, when
@@ -193,7 +193,7 @@ impl Room {
 }
 
 /// Accepts the socket only to say why it is refused, then closes it (it never joins presence).
-fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
+fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<web_sys::Response> {
     let (reason, detail) = match refused {
         Refused::AlreadyInChannel => (Reason::AlreadyInChannel, "you are already in this channel on another socket"),
         Refused::ChannelFull => (Reason::ChannelFull, "this channel is full"),
@@ -203,10 +203,10 @@ fn refuse(pair: WebSocketPair, refused: Refused) -> worker::Result<Response> {
 }
 
 /// Accepts the socket only to send `error` with `reason`, then closes it with its code.
-fn refuse_with(pair: WebSocketPair, reason: Reason, detail: &str) -> worker::Result<Response> {
+fn refuse_with(pair: WebSocketPair, reason: Reason, detail: &str) -> worker::Result<web_sys::Response> {
     pair.server.accept()?;
     send(&pair.server, &ServerMsg::error(reason, detail));
     let code = reason.close_code().unwrap_or(close::NORMAL);
     let _ = pair.server.close(Some(code), Some(reason.as_str()));
-    http::websocket_response(pair.client)
+    http::upgraded(&pair.client)
 }

@@ -6,15 +6,15 @@
 //! every user in one channel and may answer with `/evict`. The rules are in `presence.rs` and
 //! `seats.rs`; this file and `join.rs` read state, call them and perform the effects.
 //!
-//! The parts: `sockets.rs` (who each socket is, its flood bucket; the only writer of
-//! attachments), `store.rs` (the presence mirror and the alarm), `lobby_report.rs` (the report
-//! queue to the Lobby), `moderation.rs` (server mute, kick, move), `wasm.rs` (bindings: reading a
-//! frame, the auto-response timestamp).
+//! The parts: `class.rs` (the class the runtime calls: fetch, alarm, WebSocket events),
+//! `sockets.rs` (who each socket is, its flood bucket; the only writer of attachments), `store.rs`
+//! (the presence mirror and the alarm), `lobby_report.rs` (the report queue to the Lobby),
+//! `moderation.rs` (server mute, kick, move), `wasm.rs` (bindings: reading a frame, the
+//! auto-response timestamp, running an event now).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use wasm_bindgen::prelude::*;
 use worker::{Env, Method, Request, Response, State, WebSocket, WebSocketRequestResponsePair};
 
 use crate::auth::user_tag;
@@ -26,6 +26,7 @@ use crate::rate_limit::{JoinLimit, Limits, Verdict};
 use crate::report::EvictRequest;
 use crate::turn::Selection;
 
+mod class;
 mod join;
 mod lobby_report;
 mod moderation;
@@ -36,15 +37,7 @@ mod wasm;
 use lobby_report::ReportQueue;
 use sockets::{is_open, Attachment, Sockets};
 use store::Store;
-use wasm::{promise, read_frame, Frame};
-
-/// The Durable Object class, bound by hand (not `#[durable_object]`): every event is run by
-/// [`wasm::run_now`], so a join, a leave or a relayed message whose data is all in memory is
-/// answered synchronously, without a promise or a queued microtask.
-#[wasm_bindgen]
-pub struct VoiceRoom {
-    room: Rc<Room>,
-}
+use wasm::Frame;
 
 /// The room itself, shared with the WebSocket events that need to wait (storage, other objects).
 pub struct Room {
@@ -64,55 +57,6 @@ pub struct Room {
     policy: moderation::PolicyCache,
     /// This room, for work that goes on after the event that started it.
     me: Weak<Room>,
-}
-
-#[wasm_bindgen]
-impl VoiceRoom {
-    #[wasm_bindgen(constructor)]
-    pub fn new(state: worker::worker_sys::DurableObjectState, env: Env) -> VoiceRoom {
-        VoiceRoom { room: Rc::new_cyclic(|me| Room::new(State::from(state), env, me.clone())) }
-    }
-
-    /// A request from the worker (`/join`) or another object.
-    pub fn fetch(&self, req: worker::web_sys::Request) -> JsValue {
-        let room = Rc::clone(&self.room);
-        wasm::run_now(async move { answer(room.fetch(req.into()).await) })
-    }
-
-    pub fn alarm(&self) -> JsValue {
-        let room = Rc::clone(&self.room);
-        wasm::run_now(async move { answer(room.alarm().await) })
-    }
-
-    /// A message: the hot ones (a `signal` or `speaking` within the sender's rate) are relayed
-    /// here and now; anything else is handled by [`Room::websocket_message`] as a promise.
-    #[wasm_bindgen(js_name = webSocketMessage)]
-    pub fn websocket_message(&self, ws: worker::web_sys::WebSocket, message: JsValue) -> JsValue {
-        let ws = WebSocket::from(ws);
-        let frame = read_frame(&message);
-        let Some(verdict) = self.room.relay_now(&ws, &frame) else { return JsValue::UNDEFINED };
-        let room = Rc::clone(&self.room);
-        promise(async move { room.websocket_message(ws, frame, verdict).await })
-    }
-
-    #[wasm_bindgen(js_name = webSocketClose)]
-    pub fn websocket_close(
-        &self,
-        ws: worker::web_sys::WebSocket,
-        code: usize,
-        _reason: String,
-        _was_clean: bool,
-    ) -> JsValue {
-        let room = Rc::clone(&self.room);
-        promise(async move { room.closed(ws.into(), code).await })
-    }
-
-    #[wasm_bindgen(js_name = webSocketError)]
-    pub fn websocket_error(&self, ws: worker::web_sys::WebSocket, _error: JsValue) -> JsValue {
-        // Treated as an unclean close: the member waits in grace.
-        let room = Rc::clone(&self.room);
-        promise(async move { room.closed(ws.into(), 1006).await })
-    }
 }
 
 impl Room {
@@ -141,16 +85,6 @@ impl Room {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         match (req.method(), req.path().as_str()) {
-            (Method::Get, "/join") => {
-                let query = crate::query::Query::of_url(&req.inner().url());
-                let (Some(channel_id), Some(user_id), Some(name)) =
-                    (query.get("channel"), query.get("user"), query.get("name"))
-                else {
-                    return Response::error("bad internal join", 400);
-                };
-                let space = query.get("space").unwrap_or(crate::space::DEFAULT_SPACE);
-                self.join(space, channel_id, user_id, name, join::Ask::from_query(&query)).await
-            }
             (Method::Post, "/moderate") => {
                 let order: crate::moderation::Moderate = req.json().await?;
                 self.moderate(order).await
@@ -171,6 +105,18 @@ impl Room {
             }
             _ => Response::error("not found", 404),
         }
+    }
+
+    /// `/join?channel&user&name…` from the worker (`api::voice`).
+    async fn join_request(&self, url: &str) -> worker::Result<worker::web_sys::Response> {
+        let query = crate::query::Query::of_url(url);
+        let (Some(channel_id), Some(user_id), Some(name)) =
+            (query.get("channel"), query.get("user"), query.get("name"))
+        else {
+            return Response::error("bad internal join", 400).map(Into::into);
+        };
+        let space = query.get("space").unwrap_or(crate::space::DEFAULT_SPACE);
+        self.join(space, channel_id, user_id, name, join::Ask::from_query(&query)).await
     }
 
     /// What every message goes through first, synchronously: who sent it (without deserializing
@@ -425,11 +371,6 @@ impl Room {
             }
         });
     }
-}
-
-/// A handler's answer as the runtime takes it.
-fn answer(resp: worker::Result<Response>) -> Result<JsValue, JsValue> {
-    resp.map(|r| worker::web_sys::Response::from(r).into()).map_err(JsValue::from)
 }
 
 fn send(ws: &WebSocket, msg: &ServerMsg) {
