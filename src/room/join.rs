@@ -52,14 +52,14 @@ impl Room {
         let (presented, exp) = (ask.session.as_deref(), ask.exp);
         self.store.set_channel_id(&self.state, &crate::space::room_name(space, channel_id))?;
         let pair = WebSocketPair::new()?;
-        let max = ask.max.unwrap_or(self.config.max_members);
+        let max = ask.max.unwrap_or(self.config().max_members);
         let session_id = crate::auth::random_id();
 
         // The only wait (≤ 2 s for a remote TURN provider, cached) comes before the decision. One
         // channel per user waits for nothing: the lobby moves the user out of any other channel
         // when this room's roster reaches it (`seats.rs`).
         let (ice_servers, ice_expires_at) =
-            turn::remote::ice_servers(&self.turn, &self.config.stun_urls, user_id, now_secs()).await;
+            turn::remote::ice_servers(&self.settings.1, &self.config().stun_urls, user_id, now_secs()).await;
 
         let policy = self.policy().await?;
         if policy.bans.active(user_id, now_ms()) {
@@ -121,7 +121,7 @@ impl Room {
                 ice_servers: &ice_servers,
                 ice_expires_at,
                 resumed: joined.resumed(),
-                grace_secs: self.config.grace_secs,
+                grace_secs: self.config().grace_secs,
             },
         );
         let (resumed, media_kept) = (joined.resumed(), joined.resumed() && ask.media_kept);
@@ -176,9 +176,9 @@ impl Room {
         let refused = if ask.resume {
             loaded.presence.check_resume(user_id, presented).is_err()
         } else {
-            loaded.presence.check_join(user_id, presented, ask.max.unwrap_or(self.config.max_members)).is_err()
+            loaded.presence.check_join(user_id, presented, ask.max.unwrap_or(self.config().max_members)).is_err()
         };
-        resumes || refused || self.joins.borrow_mut().admit(user_id, self.config.joins_per_10_secs, now)
+        resumes || refused || self.joins.borrow_mut().admit(user_id, self.config().joins_per_10_secs, now)
     }
 
     /// Tells everyone, stores, re-arms the alarm and updates the lobby after members left.

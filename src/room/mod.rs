@@ -43,8 +43,8 @@ use wasm::Frame;
 pub struct Room {
     state: State,
     env: Env,
-    config: Config,
-    turn: Selection,
+    /// The configuration and TURN provider, shared with every object of the isolate.
+    settings: Rc<(Config, Selection)>,
     /// Who each live socket is, and its flood bucket.
     sockets: Sockets,
     /// The presence mirror, the alarm and the channel id.
@@ -65,15 +65,15 @@ impl Room {
         if let Ok(pair) = WebSocketRequestResponsePair::new(protocol::PING, protocol::PONG) {
             state.set_websocket_auto_response(&pair);
         }
-        let (config, turn) = (*http::settings(&env)).clone();
+        let settings = http::settings(&env);
+        let config = &settings.0;
         let limits = Limits { per_sec: config.rate_per_sec as f64, burst: config.rate_burst as f64, ..Limits::SOCKET };
         // How often a sign of life is written to a socket's attachment.
         let touch_every = (config.heartbeat_secs * 1000 / 6).clamp(250, 5000);
         Room {
             state,
             env,
-            config,
-            turn,
+            settings: Rc::clone(&settings),
             sockets: Sockets::new(limits, touch_every),
             store: Store::new(),
             reports: ReportQueue::new(),
@@ -334,8 +334,12 @@ impl Room {
         Ok(())
     }
 
+    fn config(&self) -> &Config {
+        &self.settings.0
+    }
+
     fn timing(&self) -> Timing {
-        Timing { heartbeat_ms: self.config.heartbeat_secs * 1000, grace_ms: self.config.grace_secs * 1000 }
+        Timing { heartbeat_ms: self.config().heartbeat_secs * 1000, grace_ms: self.config().grace_secs * 1000 }
     }
 
     async fn load(&self) -> worker::Result<store::Loaded> {
