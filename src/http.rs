@@ -4,7 +4,6 @@
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{web_sys, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -126,14 +125,18 @@ pub fn internal_request(path_and_query: &str, method: Method, body: Option<Strin
     Request::new_with_init(&format!("https://internal{path_and_query}"), &init)
 }
 
-/// POSTs `body` as JSON to `stub` and reads a JSON answer.
-pub async fn post_json<B: Serialize, T: DeserializeOwned>(stub: &Stub, path: &str, body: &B) -> worker::Result<T> {
+/// POSTs `body` as JSON to `stub`; any answer but 200 is an error. The answer's body is read
+/// (a body left unread keeps the calling object referenced, so it can never be evicted) but not
+/// parsed: the objects answer these with `{"ok": true}` only.
+pub async fn post_json<B: Serialize>(stub: &Stub, path: &str, body: &B) -> worker::Result<()> {
     let body = serde_json::to_string(body).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut resp = stub.fetch_with_request(internal_request(path, Method::Post, Some(body))?).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("{path} answered {}", resp.status_code())));
+    let status = resp.status_code();
+    resp.text().await?;
+    if status != 200 {
+        return Err(worker::Error::RustError(format!("{path} answered {status}")));
     }
-    resp.json().await
+    Ok(())
 }
 
 /// The `VoiceRoom` of `channel_id` in `space` (`space.rs` names it).

@@ -21,6 +21,7 @@ pub mod report;
 pub mod seats;
 pub mod signin_limit;
 pub mod space;
+pub mod stored;
 pub mod turn;
 pub mod webhook;
 

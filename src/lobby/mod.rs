@@ -31,6 +31,7 @@ use crate::protocol::{self, close, LobbyMsg, Reason};
 use crate::rate_limit::Verdict;
 use crate::report::{RoomReport, RoomRoster, SeatQuery};
 use crate::seats::Claims;
+use crate::stored::Stored;
 use crate::webhook::Arrivals;
 
 mod fanout;
@@ -133,7 +134,11 @@ impl DurableObject for Lobby {
             }
             (Method::Post, p) if p.starts_with("/rooms/") => {
                 let channel_id = &p["/rooms/".len()..];
-                let report: RoomReport = req.json().await?;
+                // Read as text and parsed here: one string into wasm, not a JS object walked field
+                // by field.
+                let text = req.text().await?;
+                let report: RoomReport = serde_json::from_str(&text)
+                    .map_err(|e| worker::Error::RustError(format!("bad room report: {e}")))?;
                 let (roster, taken, moved) = report.into_parts();
                 self.update(channel_id, roster, &taken, &moved).await?;
                 Response::from_json(&serde_json::json!({ "ok": true }))
@@ -310,8 +315,8 @@ impl Lobby {
         let ids: Vec<String> = configured.chain(registry.channels.iter().map(|c| c.id.clone())).collect();
         let mut rosters = HashMap::new();
         for id in ids {
-            if let Some(stored) = storage.get::<RoomRoster>(&key(&id)).await? {
-                rosters.insert(id, stored);
+            if let Some(stored) = storage.get::<Stored<RoomRoster>>(&key(&id)).await? {
+                rosters.insert(id, stored.into_value().map_err(worker::Error::RustError)?);
             }
         }
         if self.rosters.borrow().is_some() {

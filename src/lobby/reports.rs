@@ -8,6 +8,7 @@ use crate::http::{self, now_ms};
 use crate::protocol::Member;
 use crate::report::{EvictRequest, MovedOut, RoomRoster};
 use crate::seats::{GiveWay, Seat};
+use crate::stored::Stored;
 use crate::webhook::RosterChange;
 
 impl Lobby {
@@ -83,7 +84,7 @@ impl Lobby {
             (give_way, changed, before)
         };
         for (id, roster) in &changed {
-            self.state.storage().put(&key(id), roster).await?;
+            self.state.storage().put(&key(id), Stored::json(roster)).await?;
             self.send_channel(id, &roster.members);
             self.note_members(id, roster.members.len()).await?;
         }
@@ -135,6 +136,6 @@ impl Lobby {
     async fn evict(&self, channel_id: &str, seat: Seat) -> worker::Result<()> {
         let stub = http::room_stub(&self.env, &self.space_id(), channel_id)?;
         let evict = EvictRequest { user_id: seat.user_id, session_id: Some(seat.session_id) };
-        http::post_json::<_, serde_json::Value>(&stub, "/evict", &evict).await.map(|_| ())
+        http::post_json(&stub, "/evict", &evict).await
     }
 }

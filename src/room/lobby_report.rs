@@ -133,7 +133,7 @@ impl Room {
     async fn send_report(&self, report: &RoomReport) -> worker::Result<()> {
         let (stub, space, channel_id) = self.lobby().await?;
         let path = format!("/rooms/{channel_id}?space={space}");
-        http::post_json::<_, serde_json::Value>(&stub, &path, report).await.map(|_| ())
+        http::post_json(&stub, &path, report).await
     }
 
     /// The Lobby of this room's space, the space and the channel id.

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::WebSocket;
 
-use super::store::Stored;
 use crate::http::now_ms;
 use crate::presence::{Entry, Link};
 use crate::rate_limit::{Bucket, Limits, Verdict};
+use crate::stored::Stored;
 
 /// A socket's attachment: the presence entry it holds. Survives hibernation.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -51,7 +51,7 @@ impl Attachment {
 
 /// Writes a socket's attachment, as JSON (`Stored`).
 fn attach(ws: &WebSocket, att: &Attachment) -> worker::Result<()> {
-    ws.serialize_attachment(Stored::json(att)?)
+    ws.serialize_attachment(Stored::json(att))
 }
 
 /// What the room knows of a member socket.

@@ -6,7 +6,6 @@
 
 use std::cell::{Cell, RefCell};
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{State, WebSocket};
 
@@ -14,6 +13,7 @@ use super::sockets::{Attachment, Sockets};
 use super::{wasm, Room};
 use crate::http::now_ms;
 use crate::presence::{Entry, Link, Presence, Timing};
+use crate::stored::Stored;
 
 /// Every presence entry (live ones without their last sign of life): lets the room notice members
 /// whose sockets vanished without a close event, e.g. when the runtime restarted.
@@ -24,30 +24,6 @@ const CHANNEL_KEY: &str = "channel";
 /// into one write at its end. The live member's attachment has each at once (it is what survives
 /// hibernation); only a runtime restart within the window loses the newest toggles of a burst.
 const STATE_WRITE_MS: u64 = 1000;
-
-/// A value as this room stores it (presence) or attaches it to a socket: a JSON string, one value
-/// to hand to the runtime (a JS object built field by field through the bindings cost a crossing
-/// per field, per member, per join). Rooms and sockets from before kept the value as a JS object:
-/// still read.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub enum Stored<T> {
-    Json(String),
-    Object(T),
-}
-
-impl<T: serde::de::DeserializeOwned + Serialize> Stored<T> {
-    pub fn into_value(self) -> worker::Result<T> {
-        match self {
-            Stored::Json(text) => serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string())),
-            Stored::Object(value) => Ok(value),
-        }
-    }
-
-    pub fn json(value: &T) -> worker::Result<String> {
-        serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))
-    }
-}
 
 /// The storage alarm as this object last read or set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +129,8 @@ impl Store {
             Some(stored) => stored,
             None => {
                 let stored = state.storage().get::<Stored<Vec<Entry>>>(PRESENCE_KEY).await?;
-                let stored = stored.map(Stored::into_value).transpose()?.unwrap_or_default();
+                let stored =
+                    stored.map(Stored::into_value).transpose().map_err(worker::Error::RustError)?.unwrap_or_default();
                 *self.stored.borrow_mut() = Some(stored.clone());
                 stored
             }
@@ -175,7 +152,7 @@ impl Store {
             let issued = if stored.is_empty() {
                 raw.delete(PRESENCE_KEY)
             } else {
-                raw.put(PRESENCE_KEY, JsValue::from_str(&Stored::json(&stored)?))
+                raw.put(PRESENCE_KEY, JsValue::from_str(&Stored::json(&stored)))
             };
             // The copy follows the newest write issued; one the runtime refused at once drops it,
             // so the next event reads storage again.
