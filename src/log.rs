@@ -44,8 +44,9 @@ pub fn line(level: Level, msg: &str, request_id: Option<&str>, fields: &[(&str, 
 /// random one (self-hosted workerd has no ray).
 pub fn request_id(cf_ray: Option<String>) -> String {
     cf_ray.filter(|ray| !ray.is_empty() && ray.len() <= 64).unwrap_or_else(|| {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let bytes = crate::auth::random_bytes::<8>();
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        bytes.iter().flat_map(|b| [HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char]).collect()
     })
 }
 
@@ -98,6 +99,7 @@ mod tests {
         assert_eq!(request_id(Some("8f1c2a-AMS".into())), "8f1c2a-AMS");
         let random = request_id(None);
         assert_eq!(random.len(), 16);
+        assert!(random.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{random}");
         assert_ne!(random, request_id(Some(String::new())));
         assert_eq!(request_id(Some("x".repeat(65))).len(), 16);
     }
