@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use serde::Serialize;
-use worker::{web_sys, Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{web_sys, Env, Headers, Method, Request, Response, Stub};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -114,16 +114,40 @@ pub fn with_headers(resp: Response, headers: &[(&'static str, String)]) -> Respo
     resp.with_headers(all)
 }
 
+/// A request built as the runtime's own Request from plain objects (a workers-rs `RequestInit`
+/// and `Headers` cost a crossing per field): one header at most, a text body.
+fn plain_request(
+    url: &str,
+    method: &str,
+    header: Option<(&str, &str)>,
+    body: Option<String>,
+) -> worker::Result<Request> {
+    use wasm_bindgen::JsCast;
+    let set = |target: &js_sys::Object, key: &str, value: &wasm_bindgen::JsValue| {
+        js_sys::Reflect::set(target, &key.into(), value).map(drop)
+    };
+    let init = js_sys::Object::new();
+    set(&init, "method", &method.into())?;
+    if let Some((name, value)) = header {
+        let headers = js_sys::Object::new();
+        set(&headers, name, &value.into())?;
+        set(&init, "headers", &headers)?;
+    }
+    if let Some(body) = body {
+        set(&init, "body", &body.into())?;
+    }
+    Ok(web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?.into())
+}
+
 /// A request to another Durable Object (the host part of the URL is ignored).
 pub fn internal_request(path_and_query: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
-    let mut init = RequestInit::new();
-    init.with_method(method);
-    if let Some(body) = body {
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
-        init.with_headers(headers).with_body(Some(body.into()));
-    }
-    Request::new_with_init(&format!("https://internal{path_and_query}"), &init)
+    let header = body.as_ref().map(|_| ("content-type", "application/json"));
+    plain_request(&format!("https://internal{path_and_query}"), method.as_ref(), header, body)
+}
+
+/// The internal WebSocket upgrade to a Durable Object.
+pub fn upgrade_request(url: &str) -> worker::Result<Request> {
+    plain_request(url, "GET", Some(("upgrade", "websocket")), None)
 }
 
 /// POSTs `body` as JSON to `stub`; any answer but 200 is an error. The answer's body is read
@@ -169,9 +193,7 @@ pub fn upgraded(client: &worker::WebSocket) -> worker::Result<web_sys::Response>
     Ok(web_sys::Response::new_with_opt_str_and_init(None, init.unchecked_ref())?)
 }
 
-/// The 101 answer for an accepted WebSocket, naming the subprotocol the client offered.
+/// The same 101 as a workers-rs `Response` (the Lobby's observers).
 pub fn websocket_response(client: worker::WebSocket) -> worker::Result<Response> {
-    let headers = Headers::new();
-    headers.set("sec-websocket-protocol", crate::protocol::SUBPROTOCOL)?;
-    Ok(Response::from_websocket(client)?.with_headers(headers))
+    upgraded(&client).map(Response::from)
 }

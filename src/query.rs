@@ -3,6 +3,8 @@
 //! its pairs are `application/x-www-form-urlencoded`. Parsing a whole URL (`url` crate) several
 //! times per join cost more than the rest of the worker's routing; this reads it once.
 
+use std::borrow::Cow;
+
 /// The decoded pairs of a query string, in order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Query(Vec<(String, String)>);
@@ -18,6 +20,11 @@ impl Query {
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        self.0.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
     }
 
     /// Whether `key` is given with exactly `value` (any of its occurrences).
@@ -73,6 +80,7 @@ mod tests {
         assert_eq!(q.get("resume"), Some("1"));
         assert!(q.has("resume", "0") && q.has("resume", "1") && !q.has("resume", "2"));
         assert_eq!(q.get("frag"), None);
+        assert_eq!(q.pairs().map(|(k, _)| k.into_owned()).collect::<Vec<_>>(), ["session", "x", "resume", "resume"]);
         assert_eq!(Query::of_url("https://h.example/path"), Query::default());
         assert_eq!(Query::of_url("https://h.example/?#a=b").get("a"), None);
     }

@@ -160,17 +160,6 @@ fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
     verify(token, config)
 }
 
-/// The internal WebSocket upgrade to a Durable Object, built as the runtime's own Request from
-/// plain objects (a workers-rs `RequestInit` and `Headers` cost a crossing per field).
-fn upgrade_request(url: &str) -> worker::Result<Request> {
-    use wasm_bindgen::JsCast;
-    let headers = js_sys::Object::new();
-    js_sys::Reflect::set(&headers, &"upgrade".into(), &"websocket".into())?;
-    let init = js_sys::Object::new();
-    js_sys::Reflect::set(&init, &"headers".into(), &headers)?;
-    Ok(worker::web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?.into())
-}
-
 /// The channel `id` of `space`, when it exists there: its `max_members` when the admin API set it
 /// (None: `MAX_MEMBERS`). A configured channel is known without asking the space's Lobby.
 async fn find_channel(env: &Env, config: &Config, space: &str, id: &str) -> Result<Option<usize>, AppError> {
@@ -223,7 +212,7 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
     }
     let url = query::with_query("https://internal/join", &pairs);
     let stub = http::room_stub(env, space, channel_id)?;
-    Ok(stub.fetch_with_request(upgrade_request(&url)?).await?)
+    Ok(stub.fetch_with_request(http::upgrade_request(&url)?).await?)
 }
 
 /// `GET /api/lobby`: the live roster of the caller's space (the channels its token may join).
@@ -239,7 +228,7 @@ pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response
     }
     let url = query::with_query("https://internal/observe", &pairs);
     let stub = http::lobby_stub(env, space)?;
-    Ok(stub.fetch_with_request(upgrade_request(&url)?).await?)
+    Ok(stub.fetch_with_request(http::upgrade_request(&url)?).await?)
 }
 
 /// Everything outside `/api`: the page's static files. TypeScript declarations (`/types/*.d.ts`)

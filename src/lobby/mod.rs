@@ -28,6 +28,7 @@ use crate::error::AppError;
 use crate::http::{self, now_ms};
 use crate::moderation::{Moderate, Policy};
 use crate::protocol::{self, close, LobbyMsg, Reason};
+use crate::query::{self, Query};
 use crate::rate_limit::Verdict;
 use crate::report::{RoomReport, RoomRoster, SeatQuery};
 use crate::seats::Claims;
@@ -101,12 +102,13 @@ impl DurableObject for Lobby {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
-        let query = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        let url = req.inner().url();
+        let pairs = Query::of_url(&url);
+        let query = |key: &str| pairs.get(key).map(str::to_owned);
         if let Some(space) = query("space") {
             self.learn_space(&space).await?;
         }
-        let path = url.path().to_owned();
+        let path = query::path_of(&url).to_owned();
         match (req.method(), path.as_str()) {
             (Method::Get, "/channels") => {
                 let channels = self.channels().await?;
@@ -155,7 +157,7 @@ impl DurableObject for Lobby {
                 }
             }
             (Method::Get, "/superseded") => {
-                let Some(query) = SeatQuery::from_pairs(url.query_pairs()) else {
+                let Some(query) = SeatQuery::from_pairs(pairs.pairs()) else {
                     return Response::error("bad seat query", 400);
                 };
                 self.load().await?;
