@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundlePartyServer, protocolOf, roomName, snapshotBuild, startServer } from "./lib/servers.mjs";
-import { Client, closeAll } from "./lib/clients.mjs";
+import { closeAll } from "./lib/clients.mjs";
+import { fillRoom } from "./lib/signalling.mjs";
 import { sleep } from "../tests/lib/wait.mjs";
 
 const [secsArg = "30", ...targets] = process.argv.slice(2);
@@ -29,14 +30,8 @@ try {
     servers.push({ target, kind, server, protocol: protocolOf(kind), joins: 0, cpu: 0 });
   }
   const batch = async (s, round) => {
-    const clients = [];
-    await Promise.all([0, 1, 2, 3].map(async (r) => {
-      for (let i = 0; i < 8; i++) {
-        const c = new Client(s.protocol, s.server, roomName(r), `ab${round}-${r}-${i}`);
-        await c.join({ expectOthers: i });
-        clients.push(c);
-      }
-    }));
+    const rooms = await Promise.all([0, 1, 2, 3].map((r) => fillRoom(s.protocol, s.server, roomName(r), 8, `ab${round}-${r}`)));
+    const clients = rooms.flat();
     await closeAll(clients);
     s.joins += clients.length;
   };

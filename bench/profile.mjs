@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { tree } from "./lib/proc.mjs";
 import { bundlePartyServer, protocolOf, roomName, snapshotBuild, startServer } from "./lib/servers.mjs";
 import { Client, closeAll } from "./lib/clients.mjs";
-import { payloadOf } from "./lib/signalling.mjs";
+import { fillRoom, payloadOf } from "./lib/signalling.mjs";
 import { sleep } from "../tests/lib/wait.mjs";
 
 const [kind = "ours", load = "relay-ice", secsArg = "6"] = process.argv.slice(2);
@@ -54,12 +54,7 @@ try {
         // PROFILE_JOIN_PARALLEL=1: the 4 rooms fill at once (the server busier, as in the join
         // benchmark); else one after another.
         const fill = async (r) => {
-          for (let i = 0; i < 8; i++) {
-            const c = new Client(protocol, server, roomName(r), `pj${round}-${r}-${i}`);
-            await c.join({ expectOthers: i });
-            batch.push(c);
-            delivered += 1;
-          }
+          batch.push(...await fillRoom(protocol, server, roomName(r), 8, `pj${round}-${r}`, () => { delivered += 1; }));
         };
         if (process.env.PROFILE_JOIN_PARALLEL === "1") await Promise.all([0, 1, 2, 3].map(fill));
         else for (let r = 0; r < 4; r++) await fill(r);

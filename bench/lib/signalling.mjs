@@ -14,7 +14,7 @@ function assertClean(clients, what) {
 }
 
 /** Joins `n` members to `room` one after another; returns the clients and each join's ms. */
-async function fillRoom(protocol, server, room, n, prefix, onJoin, onClient) {
+export async function fillRoom(protocol, server, room, n, prefix, onJoin, onClient) {
   const clients = [];
   for (let i = 0; i < n; i++) {
     const c = new Client(protocol, server, room, `${prefix}-u${i}`);

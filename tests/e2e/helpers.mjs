@@ -137,6 +137,20 @@ export async function signIn(browser, name, options = {}) {
 }
 
 /**
+ * Opens the page as a host app's link does (`#token=<jwt>`, contract v1.1) in a new context and
+ * waits for the channel list: signed in as the token's user, no sign-in card.
+ * @param {import("playwright-core").Browser} browser
+ * @param {string} base  the server's URL
+ * @param {string} token
+ */
+export async function openWithToken(browser, base, token) {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await openPage(context, `#token=${token}`, base);
+  await page.locator("#channel-list .channel-row").first().waitFor({ timeout: 10_000 });
+  return { context, page };
+}
+
+/**
  * Another tab of the same browser context (same localStorage: same user).
  * @param {import("playwright-core").BrowserContext} context
  * @param {string} [query]

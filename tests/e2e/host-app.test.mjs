@@ -228,13 +228,9 @@ test("a host app's link opens the voice page as its user in its space, with chan
     const name = unique("Mod");
     const minted = await admin("POST", "/api/admin/tokens", { sub: `mod-${Date.now()}`, name, space: SPACE, role: "moderator" });
     assert.equal(minted.status, 200, JSON.stringify(minted.body));
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    const page = await context.newPage();
-    await watch(page);
-    await page.goto(`${worker.url}/#token=${minted.body.token}`);
+    const { context, page } = await openWithToken(browser, worker.url, minted.body.token);
 
     // Signed in as the token's user, without the sign-in card; the token left the address bar.
-    await page.locator("#channel-list .channel-row").first().waitFor({ timeout: 10_000 });
     assert.equal(await page.locator("#signin").isHidden(), true);
     assert.equal(await page.locator("#me-name").textContent(), name);
     assert.equal(page.url(), `${worker.url}/`, "no token in the address bar (replaced, not a new history entry)");

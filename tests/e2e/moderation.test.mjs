@@ -12,8 +12,8 @@ import { after, before, test } from "node:test";
 import { freePort } from "../lib/net.mjs";
 import { AUDIBLE, SILENT, launchWithTone, levelsBetween, sleep, startLevels, waitForSteady } from "./audio-helpers.mjs";
 import {
-  VIEWPORT, assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, recordSent, screenshot, startWorker, unique,
-  waitForMember, waitForPeersConnected, waitForSidebar, watch,
+  assertQuiet, clickChannel, closeBrowser, expectBar, joinInTurn, openWithToken, recordSent, screenshot, startWorker, unique,
+  waitForMember, waitForPeersConnected, waitForSidebar,
 } from "./helpers.mjs";
 
 const ADMIN_API_KEY = `e2e-admin-key-${Math.random().toString(36).slice(2)}`;
@@ -58,11 +58,7 @@ async function openAs(browser, name, role = "member") {
   const id = `${role}-${Math.random().toString(36).slice(2, 10)}`;
   const minted = await adminPost("/api/admin/tokens", { sub: id, name, role });
   assert.equal(minted.status, 200, JSON.stringify(minted.body));
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
-  await watch(page);
-  await page.goto(`${worker.url}/#token=${minted.body.token}`);
-  await page.locator("#channel-list .channel-row").first().waitFor({ timeout: 10_000 });
+  const { context, page } = await openWithToken(browser, worker.url, minted.body.token);
   return { context, page, name, id };
 }
 
