@@ -55,7 +55,6 @@ impl Lobby {
     /// to it when it accepts it (errors are logged: the reported rosters are held to it anyway).
     pub(super) async fn spread_policy(&self, only: Option<&str>) {
         let policy = self.policy.borrow().clone();
-        let Ok(body) = serde_json::to_string(&policy) else { return };
         let ids: Vec<String> = match only {
             Some(id) => vec![id.to_owned()],
             None => {
@@ -66,7 +65,7 @@ impl Lobby {
         for id in ids {
             let sent = async {
                 let stub = http::room_stub(&self.env, &self.space_id(), &id)?;
-                stub.fetch_with_request(http::internal_request("/policy", Method::Post, Some(body.clone()))?).await
+                http::post_json(&stub, "/policy", &policy).await
             };
             if let Err(err) = sent.await {
                 crate::log::error("lobby", &format!("sending the space's moderation to {id:?} failed"), err);

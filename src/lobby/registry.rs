@@ -3,7 +3,7 @@
 //! [`REGISTRY_KEY`]); the admin API's create, rename and delete; temporary channels' expiry; and
 //! what observers are sent when the set or a roster changes.
 
-use worker::{Method, Response};
+use worker::Response;
 
 use super::observers::{is_open, may_see, ALL_TAG, SOME_TAG};
 use super::{key, Lobby};
@@ -189,7 +189,7 @@ impl Lobby {
     pub(super) async fn close_room(&self, id: &str) {
         let closed = async {
             let stub = http::room_stub(&self.env, &self.space_id(), id)?;
-            stub.fetch_with_request(http::internal_request("/delete", Method::Post, None)?).await
+            http::post_json(&stub, "/delete", &()).await
         };
         if let Err(err) = closed.await {
             crate::log::error("lobby", &format!("closing the room of deleted channel {id:?} failed"), err);
