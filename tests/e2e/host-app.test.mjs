@@ -11,8 +11,8 @@ import { spawnGroup } from "../lib/process.mjs";
 import { waitForHttp } from "../lib/wait.mjs";
 import { AUDIBLE, SILENT, launchWithTone, sleep } from "./audio-helpers.mjs";
 import {
-  ROOT, VIEWPORT, assertQuiet, channelRow, closeBrowser, expectBar, screenshot, signIn, startWorker, unique, waitForSidebar,
-  watch,
+  ROOT, VIEWPORT, assertQuiet, channelRow, closeBrowser, expectBar, openWithToken, screenshot, signIn, startWorker, unique,
+  waitForSidebar, watch,
 } from "./helpers.mjs";
 
 const ADMIN_API_KEY = `e2e-admin-key-${Math.random().toString(36).slice(2)}`;
