@@ -1,6 +1,7 @@
 // Interleaved A/B of the join path: server CPU per join + leave for several servers measured in
 // the same minutes, so a 2-core VM's drifting speed falls on all of them alike.
-//   node bench/ab-join.mjs <seconds> <target>...   (target: a build dir of ours, or "partyserver")
+//   node bench/ab-join.mjs <seconds> <target>...   (target: a build dir of ours, "partyserver" or
+//                                                   "floor-rs", room.js's job in Rust)
 // Every target runs on bare workerd pinned to the server core (BENCH_SERVER_CPUS); the driver
 // takes turns: 4 rooms fill at once, 8 members each, then everyone leaves; next target. Prints
 // each target's CPU (/proc, its whole process tree, over the whole run) per join + leave and its
@@ -14,13 +15,13 @@ import { fillRoom } from "./lib/signalling.mjs";
 import { sleep } from "../tests/lib/wait.mjs";
 
 const [secsArg = "30", ...targets] = process.argv.slice(2);
-if (!targets.length) throw new Error("usage: node bench/ab-join.mjs <seconds> <build-dir|partyserver>...");
+if (!targets.length) throw new Error("usage: node bench/ab-join.mjs <seconds> <build-dir|partyserver|floor-rs>...");
 const work = mkdtempSync(join(tmpdir(), "cv-ab-join-"));
 const servers = [];
 try {
   for (const [i, target] of targets.entries()) {
     const dir = join(work, `t${i}`);
-    const kind = target === "partyserver" ? "partyserver" : "ours";
+    const kind = ["partyserver", "floor-rs"].includes(target) ? target : "ours";
     if (kind === "ours") {
       process.env.BENCH_BUILD_DIR = target;
       snapshotBuild(join(dir, "build"));

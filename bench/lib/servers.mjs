@@ -1,6 +1,8 @@
 // Starts the servers under test on 127.0.0.1, pinned to the server core:
 //   ours         our worker (a snapshot of build/) on bare workerd (tests/lib/workerd.mjs)
 //   partyserver  bench/peers/partyserver/room.js bundled with esbuild, on the same bare workerd
+//   floor-rs     bench/peers/floor-rs: room.js's job in Rust on workers-rs (a floor, not a peer),
+//                built by its build.sh on demand, on the same bare workerd
 //   ours-wd / partyserver-wd   the same workers under `wrangler dev` (the dev command)
 //   peerjs       the `peer` package's own server binary (PeerJS server)
 //   ywebrtc      y-webrtc's signalling server (node_modules/y-webrtc/bin/server.js)
@@ -36,13 +38,21 @@ export const KINDS = {
   peerjs: { label: "PeerJS server (node)", ours: false, runtime: "node" },
   ywebrtc: { label: "y-webrtc server (node)", ours: false, runtime: "node" },
   floor: { label: "floor: bare JS DO relay (bare workerd)", ours: false, runtime: "workerd" },
+  "floor-rs": { label: "floor-rs: room.js's job in Rust (bare workerd)", ours: false, runtime: "workerd" },
   "ours+disk": { label: "ours (bare workerd, localDisk storage)", ours: true, runtime: "workerd" },
   "partyserver+disk": { label: "PartyServer (bare workerd, localDisk storage)", ours: false, runtime: "workerd" },
+  "floor-rs+disk": { label: "floor-rs (bare workerd, localDisk storage)", ours: false, runtime: "workerd" },
   "ours-wd": { label: "ours (wrangler dev)", ours: true, runtime: "wrangler" },
   "partyserver-wd": { label: "PartyServer (wrangler dev)", ours: false, runtime: "wrangler" },
 };
-/** The protocol a kind speaks (wrangler dev and the +disk variants run the same workers). */
-export const protocolOf = (kind) => kind.replace(/-wd$/, "").replace(/\+disk$/, "");
+/**
+ * The protocol a kind speaks (wrangler dev and the +disk variants run the same workers; floor-rs
+ * speaks PartyServer's room's).
+ */
+export const protocolOf = (kind) => {
+  const base = kind.replace(/-wd$/, "").replace(/\+disk$/, "");
+  return base === "floor-rs" ? "partyserver" : base;
+};
 
 /**
  * The configuration both workers run with: wrangler.toml's vars, plus what the benchmarks need
@@ -79,6 +89,18 @@ export function snapshotBuild(dir) {
   return dir;
 }
 
+/**
+ * Builds floor-rs when its build/ is missing or older than its sources (its build.sh checks; the
+ * first build takes minutes) and copies index.js and index_bg.wasm into `dir`, as snapshotBuild.
+ */
+export function snapshotFloorRs(dir) {
+  const peer = join(BENCH, "peers", "floor-rs");
+  execFileSync("bash", [join(peer, "build.sh")], { stdio: ["ignore", "inherit", "inherit"] });
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["index.js", "index_bg.wasm"]) copyFileSync(join(peer, "build", f), join(dir, f));
+  return dir;
+}
+
 /** Bundles the PartyServer room into one ES module for bare workerd. */
 export function bundlePartyServer(outFile) {
   execFileSync(ESBUILD, [
@@ -91,7 +113,7 @@ export function bundlePartyServer(outFile) {
 
 const capStr = (s) => JSON.stringify(String(s));
 
-/** The Durable Objects of the PartyServer room (bench/peers/partyserver) and of the floor relay. */
+/** The Durable Objects of the PartyServer room (bench/peers/partyserver; floor-rs binds the same) and of the floor relay. */
 const PS_DOS = [{ binding: "VoiceRoom", className: "VoiceRoom" }];
 const FLOOR_DOS = [{ binding: "ROOM", className: "Room" }];
 
@@ -131,7 +153,7 @@ export async function startServer(kindArg, { work, vars = benchVars(), tail = fa
   let t0;
   let tailPort = null;
   let healthPath = "/api/health";
-  if (kind === "ours" || kind === "partyserver" || kind === "floor") {
+  if (kind === "ours" || kind === "partyserver" || kind === "floor" || kind === "floor-rs") {
     if (tail) tailPort = await freePort();
     let worker;
     if (kind === "ours") {
@@ -139,6 +161,16 @@ export async function startServer(kindArg, { work, vars = benchVars(), tail = fa
     } else if (kind === "floor") {
       worker = { name: "floor", modules: [{ name: "floor.js", type: "esModule", path: join(BENCH, "peers", "floor.js") }], doClasses: FLOOR_DOS };
       healthPath = "/";
+    } else if (kind === "floor-rs") {
+      const build = snapshotFloorRs(join(dir, "floor-rs"));
+      worker = {
+        name: "floor-rs",
+        modules: [
+          { name: "index.js", type: "esModule", path: join(build, "index.js") },
+          { name: "index_bg.wasm", type: "wasm", path: join(build, "index_bg.wasm") },
+        ],
+        doClasses: PS_DOS,
+      };
     } else {
       worker = { name: "partyserver", modules: [{ name: "room.js", type: "esModule", path: join(work, "partyserver-room.js") }], doClasses: PS_DOS };
     }
