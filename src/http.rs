@@ -121,7 +121,7 @@ fn plain_request(
     method: &str,
     header: Option<(&str, &str)>,
     body: Option<String>,
-) -> worker::Result<Request> {
+) -> worker::Result<web_sys::Request> {
     use wasm_bindgen::JsCast;
     let set = |target: &js_sys::Object, key: &str, value: &wasm_bindgen::JsValue| {
         js_sys::Reflect::set(target, &key.into(), value).map(drop)
@@ -136,17 +136,17 @@ fn plain_request(
     if let Some(body) = body {
         set(&init, "body", &body.into())?;
     }
-    Ok(web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?.into())
+    Ok(web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?)
 }
 
 /// A request to another Durable Object (the host part of the URL is ignored).
 pub fn internal_request(path_and_query: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
     let header = body.as_ref().map(|_| ("content-type", "application/json"));
-    plain_request(&format!("https://internal{path_and_query}"), method.as_ref(), header, body)
+    plain_request(&format!("https://internal{path_and_query}"), method.as_ref(), header, body).map(Request::from)
 }
 
-/// The internal WebSocket upgrade to a Durable Object.
-pub fn upgrade_request(url: &str) -> worker::Result<Request> {
+/// The internal WebSocket upgrade to a Durable Object, as the runtime's own Request.
+pub fn upgrade_request(url: &str) -> worker::Result<web_sys::Request> {
     plain_request(url, "GET", Some(("upgrade", "websocket")), None)
 }
 

@@ -28,6 +28,8 @@ pub mod webhook;
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
+mod entry;
+#[cfg(target_arch = "wasm32")]
 mod http;
 #[cfg(target_arch = "wasm32")]
 mod lobby;
@@ -35,17 +37,15 @@ mod lobby;
 mod room;
 
 #[cfg(target_arch = "wasm32")]
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
+/// Every request but a join decided at once (`entry.rs`).
 #[cfg(target_arch = "wasm32")]
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Response {
     let settings = http::settings(&env);
     let config = &settings.0;
     let started = http::now_ms();
-    // Self-hosted, `cf-ray` is whatever the client sent: never trusted there.
-    let ray = req.headers().get("cf-ray").ok().flatten().filter(|_| config.runtime != "workerd");
-    let request_id = log::request_id(ray);
+    let request_id = entry::request_id(req.inner(), config);
     let method = req.method();
     // CORS (contract v1.1): only for an allowed origin, only on the page's files and routes.
     let path = req.path();
@@ -56,22 +56,15 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let answer = if req.method() == Method::Options {
         preflight(cors_origin.as_deref())
     } else {
-        route(req, &env).await.unwrap_or_else(|err| http::error_response(&err))
+        route(req, &env, &request_id).await.unwrap_or_else(|err| http::error_response(&err))
     };
-    // One line per request: never the query string (a session id) or a header.
-    let fields = [
-        ("method", method.to_string().into()),
-        ("path", path.as_str().into()),
-        ("status", answer.status_code().into()),
-        ("ms", (http::now_ms() - started).into()),
-    ];
-    log::emit(log::Level::Info, "request", Some(&request_id), &fields);
+    entry::access_log(method.as_ref(), &path, answer.status_code(), started, &request_id);
     let answer = http::with_security_headers(answer);
     let mut headers = vec![("x-request-id", request_id)];
     if let Some(origin) = cors_origin {
         headers.extend(cors::response_headers(&origin));
     }
-    Ok(http::with_headers(answer, &headers))
+    http::with_headers(answer, &headers)
 }
 
 /// `OPTIONS`: a preflight from an allowed origin on a CORS path gets 204 and the CORS headers;
@@ -92,7 +85,7 @@ fn preflight(origin: Option<&str>) -> Response {
 }
 
 #[cfg(target_arch = "wasm32")]
-async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
+async fn route(req: Request, env: &Env, request_id: &str) -> Result<Response, error::AppError> {
     use error::AppError;
     let settings = http::settings(env);
     let (config, selection) = (&settings.0, &settings.1);
@@ -105,7 +98,7 @@ async fn route(req: Request, env: &Env) -> Result<Response, error::AppError> {
         (Method::Get, ["api", "channels"]) => api::channels(&req, env, config).await,
         (Method::Get, ["api", "ice-servers"]) => api::ice_servers(&req, config, selection).await,
         (Method::Get, ["api", "lobby"]) => api::lobby(&req, env, config).await,
-        (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, config, id).await,
+        (Method::Get, ["api", "channels", id, "voice"]) => api::voice(&req, env, config, id, request_id).await,
         (_, ["api", "admin", rest @ ..]) => api::admin::route(req, env, config, rest).await,
         (_, ["api", "session" | "health" | "channels" | "ice-servers" | "lobby"] | ["api", "channels", _, "voice"]) => {
             Err(AppError::new(405, "method_not_allowed", "this route does not take that method"))

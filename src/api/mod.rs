@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use serde::Deserialize;
-use worker::{Env, Method, Request, Response};
+use worker::{web_sys, Env, Method, Request, Response};
 
 use crate::auth::{self, Claims, User};
 use crate::config::{Config, GUEST_TOKEN_SECS};
@@ -140,21 +140,22 @@ pub async fn ice_servers(req: &Request, config: &Config, selection: &Selection) 
 
 /// Checks a WebSocket upgrade in the contract's order: Origin (403), token (401); the caller
 /// checks the channel (404) after.
-fn authorize_socket(req: &Request, config: &Config) -> Result<User, AppError> {
-    if !header(req, "upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+fn authorize_socket(req: &web_sys::Request, config: &Config) -> Result<User, AppError> {
+    let header = |name: &str| -> Option<String> { req.headers().get(name).ok().flatten() };
+    if !header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(AppError::bad_request("this route expects a WebSocket upgrade"));
     }
     // PUBLIC_ORIGIN, when set, is the page's origin; else the request's, whose Host a
     // non-browser client can choose. Only a request with an Origin needs either.
-    if let Some(origin) = header(req, "origin") {
-        let url = req.inner().url();
+    if let Some(origin) = header("origin") {
+        let url = req.url();
         let own_origin = match &config.public_origin {
             Some(own) => own.as_str(),
             None => query::origin_of(&url).unwrap_or(""),
         };
         handshake::check_origin(Some(&origin), own_origin, &config.allowed_origins)?;
     }
-    let protocols = header(req, "sec-websocket-protocol");
+    let protocols = header("sec-websocket-protocol");
     let token = handshake::bearer_from_subprotocols(protocols.as_deref())?;
     auth_secret(config)?;
     verify(token, config)
@@ -180,21 +181,71 @@ async fn find_channel(env: &Env, config: &Config, space: &str, id: &str) -> Resu
 }
 
 /// `GET /api/channels/{id}/voice`: joins the `VoiceRoom` of channel `id` in the caller's space.
-pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) -> Result<Response, AppError> {
-    let user = authorize_socket(req, config)?;
-    let space = user.grants.space.as_str();
-    let max = find_channel(env, config, space, channel_id).await?;
+/// The room's 101 is the answer; `request_id` goes on it (the room sets it).
+pub async fn voice(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    id: &str,
+    request_id: &str,
+) -> Result<Response, AppError> {
+    let user = authorize_socket(req.inner(), config)?;
+    let max = find_channel(env, config, user.grants.space.as_str(), id).await?;
+    let (stub, upgrade) = join_request(req.inner(), env, &user, id, max, request_id)?;
+    Ok(stub.fetch_with_request(upgrade.into()).await?)
+}
+
+/// The same join, decided now when nothing has to wait (a channel of `VOICE_CHANNELS`, whose
+/// limit is `MAX_MEMBERS`): the room's answer as the runtime's own promise, for `entry.rs` to pass
+/// on. None when the channel must be looked up in the space's Lobby first (`voice` does that).
+pub fn voice_now(
+    req: &web_sys::Request,
+    env: &Env,
+    config: &Config,
+    id: &str,
+    request_id: &str,
+) -> Option<Result<js_sys::Promise, AppError>> {
+    let user = match authorize_socket(req, config) {
+        Ok(user) => user,
+        Err(err) => return Some(Err(err)),
+    };
+    if !(user.grants.space == DEFAULT_SPACE && config.channel(id).is_some()) {
+        return None;
+    }
+    let joined = join_request(req, env, &user, id, None, request_id).and_then(|(stub, upgrade)| {
+        let stub: worker::worker_sys::DurableObject = stub.into_rpc();
+        stub.fetch_with_request(&upgrade).map_err(|e| AppError::from(worker::Error::from(e)))
+    });
+    Some(joined)
+}
+
+/// The room's stub and the internal `/join` request for `user` in channel `id` (found; its
+/// `max_members`, when the admin API set one): the user, the session asked for, whether it resumes.
+fn join_request(
+    req: &web_sys::Request,
+    env: &Env,
+    user: &User,
+    channel_id: &str,
+    max: Option<usize>,
+    request_id: &str,
+) -> Result<(worker::Stub, web_sys::Request), AppError> {
     if !user.grants.allows(channel_id) {
         return Err(AppError::new(403, "forbidden_channel", "your token does not let you join this channel"));
     }
-    let asked = Query::of_url(&req.inner().url());
+    let space = user.grants.space.as_str();
+    let asked = Query::of_url(&req.url());
     // A session id is only ever our own random id; anything else is ignored, not trusted.
     let session = asked.get("session").filter(|s| {
         (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     });
     let (exp, max) = (user.exp.to_string(), max.map(|m| m.to_string()));
-    let mut pairs =
-        vec![("channel", channel_id), ("user", user.id.as_str()), ("name", user.name.as_str()), ("exp", &exp)];
+    let mut pairs = vec![
+        ("channel", channel_id),
+        ("user", user.id.as_str()),
+        ("name", user.name.as_str()),
+        ("exp", &exp),
+        ("rid", request_id),
+    ];
     if space != DEFAULT_SPACE {
         pairs.push(("space", space));
     }
@@ -212,12 +263,12 @@ pub async fn voice(req: &Request, env: &Env, config: &Config, channel_id: &str) 
     }
     let url = query::with_query("https://internal/join", &pairs);
     let stub = http::room_stub(env, space, channel_id)?;
-    Ok(stub.fetch_with_request(http::upgrade_request(&url)?).await?)
+    Ok((stub, http::upgrade_request(&url)?))
 }
 
 /// `GET /api/lobby`: the live roster of the caller's space (the channels its token may join).
 pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response, AppError> {
-    let user = authorize_socket(req, config)?;
+    let user = authorize_socket(req.inner(), config)?;
     let space = user.grants.space.as_str();
     // Who (for the cap on lobby sockets per user), until when (the token's expiry), what it sees.
     let exp = user.exp.to_string();
@@ -228,7 +279,7 @@ pub async fn lobby(req: &Request, env: &Env, config: &Config) -> Result<Response
     }
     let url = query::with_query("https://internal/observe", &pairs);
     let stub = http::lobby_stub(env, space)?;
-    Ok(stub.fetch_with_request(http::upgrade_request(&url)?).await?)
+    Ok(stub.fetch_with_request(http::upgrade_request(&url)?.into()).await?)
 }
 
 /// Everything outside `/api`: the page's static files. TypeScript declarations (`/types/*.d.ts`)

@@ -116,7 +116,12 @@ impl Room {
             return Response::error("bad internal join", 400).map(Into::into);
         };
         let space = query.get("space").unwrap_or(crate::space::DEFAULT_SPACE);
-        self.join(space, channel_id, user_id, name, join::Ask::from_query(&query)).await
+        let answer = self.join(space, channel_id, user_id, name, join::Ask::from_query(&query)).await?;
+        // The worker passes the 101 on as it is (`entry.rs`): the request id goes on it here.
+        if let Some(id) = query.get("rid") {
+            answer.headers().set("x-request-id", id)?;
+        }
+        Ok(answer)
     }
 
     /// What every message goes through first, synchronously: who sent it (without deserializing

@@ -150,6 +150,29 @@ describe("the self-hosted server (scripts/serve.sh)", () => {
     }
     assert.ok(!server.output.includes(query), "the query string is never logged");
   });
+
+  test("a join's 101 carries its request id and is logged as one line with status 101; a refused join too", async () => {
+    // A join to a configured channel is answered with the room's own 101 (src/entry.rs): the room
+    // sets the id on it; the worker logs it when the room has answered.
+    const session = `s${randomBytes(12).toString("hex")}`;
+    const joined = await openSocket(server.url, `/api/channels/lounge/voice?session=${session}`, { token: tokenWith(SECRET, "dee") });
+    joined.socket?.close(1000);
+    assert.equal(joined.status, 101, JSON.stringify(joined.body));
+    const refused = await openSocket(server.url, "/api/channels/lounge/voice", { token: tokenWith(`not-${SECRET}`, "eve") });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.reason, "unauthorized");
+    assert.equal(refused.headers.get("x-content-type-options"), "nosniff");
+    for (const [answer, status] of [[joined, 101], [refused, 401]]) {
+      const id = answer.headers.get("x-request-id");
+      assert.match(id ?? "", /^[A-Za-z0-9_-]{8,64}$/, `the ${status} names its request`);
+      for (let i = 0; i < 40 && !server.output.includes(id); i++) await sleep(50);
+      const lines = server.output.split("\n").filter((l) => l.includes(id)).map((l) => JSON.parse(l));
+      const access = lines.filter((e) => e.msg === "request");
+      assert.equal(access.length, 1, `one access line for the ${status}: ${JSON.stringify(lines)}`);
+      assert.deepEqual([access[0].method, access[0].path, access[0].status], ["GET", "/api/channels/lounge/voice", status]);
+    }
+    assert.ok(!server.output.includes(session), "the session in the query is never logged");
+  });
 });
 
 describe("scripts/serve.sh refuses what it cannot run", () => {
