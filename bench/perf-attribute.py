@@ -11,8 +11,8 @@ import collections, re, subprocess, sys
 data, per = sys.argv[1], float(sys.argv[2])
 out = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym"], capture_output=True, text=True).stdout
 PARTS = [
-    ("worker: /api/channels/:id/voice (routing, token, the hop to the room)", r"cromulent_voice::route"),
-    ("worker: its access log line and request id", r"cromulent_voice::log::emit|cromulent_voice::log::request_id|cromulent_voice::http::with_headers"),
+    ("worker: its access log line and request id", r"cromulent_voice::entry::join_now::\{\{closure\}\}|cromulent_voice::log::emit|cromulent_voice::log::request_id|cromulent_voice::http::with_headers"),
+    ("worker: /api/channels/:id/voice (routing, token, the hop to the room)", r"JS:fetch(-\d+-\w+)?$|cromulent_voice::route|cromulent_voice::entry::"),
     ("workers-rs glue: Request/Response conversions (worker and Lobby fetch)", r"worker::request::Request as core::convert::From|From<worker::response::Response> for web_sys|worker::headers::Headers::get|cromulent_voice::http::now_ms"),
     ("room: join (its fetch)", r"room::class::<impl cromulent_voice::room::VoiceRoom>::fetch|VoiceRoom::fetch"),
     ("room: leave (its close event)", r"VoiceRoom::websocket_close|websocket_close"),
@@ -45,7 +45,7 @@ for st in samples:  # leaf first
     part_n[name] += 1
     if idx is not None and idx > 0:
         # the first frame of our own code below the part's entry
-        skip = re.compile(r"VoiceRoom::fetch|wasm::promise|wasm::run_now|join_request|Room::closed::|join::<impl cromulent_voice::room::Room>::join::")
+        skip = re.compile(r"VoiceRoom::fetch|wasm::promise|wasm::run_now|entry::entry|entry::join_now$|Room::closed::|join::<impl cromulent_voice::room::Room>::join::")
         for j in range(idx - 1, -1, -1):
             if skip.search(st[j]):
                 continue
