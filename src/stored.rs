@@ -23,6 +23,16 @@ impl<T: DeserializeOwned + Serialize> Stored<T> {
         }
     }
 
+    /// The value of `js` as the runtime handed it back (a string now, an object before).
+    #[cfg(target_arch = "wasm32")]
+    pub fn from_js(js: &wasm_bindgen::JsValue) -> Result<T, String> {
+        let text = match js.as_string() {
+            Some(text) => text,
+            None => js_sys::JSON::stringify(js).map(String::from).map_err(|e| format!("stored value: {e:?}"))?,
+        };
+        serde_json::from_str(&text).map_err(|e| format!("stored JSON: {e}"))
+    }
+
     /// The text to store for `value`.
     pub fn json(value: &T) -> String {
         // Our own types serialize infallibly (no maps with non-string keys, no custom errors).

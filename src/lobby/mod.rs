@@ -44,6 +44,9 @@ mod webhooks;
 
 use observers::{expires_ms, is_open, is_ping, keep, send_error, Buckets, ALL_TAG, MAX_PER_USER, SOME_TAG};
 
+/// The most keys one storage read takes (Cloudflare's limit for `get` with a list).
+const KEYS_PER_READ: usize = 128;
+
 /// The Durable Object class. Fetch and alarm go through workers-rs; the WebSocket events are
 /// bound by hand (below) so a frame is never copied into wasm just to be ignored.
 #[durable_object(alarm)]
@@ -315,10 +318,17 @@ impl Lobby {
         let policy = self.load_policy().await?;
         let configured = self.configured().iter().map(|c| c.id.clone());
         let ids: Vec<String> = configured.chain(registry.channels.iter().map(|c| c.id.clone())).collect();
+        // A read per chunk of keys, not per channel (a space may have hundreds).
         let mut rosters = HashMap::new();
-        for id in ids {
-            if let Some(stored) = storage.get::<Stored<RoomRoster>>(&key(&id)).await? {
-                rosters.insert(id, stored.into_value().map_err(worker::Error::RustError)?);
+        for chunk in ids.chunks(KEYS_PER_READ) {
+            let keys: Vec<String> = chunk.iter().map(|id| key(id)).collect();
+            let found = storage.get_multiple(keys.clone()).await?;
+            for (id, key) in chunk.iter().zip(&keys) {
+                let value = found.get(&key.as_str().into());
+                if !value.is_undefined() {
+                    let roster = Stored::<RoomRoster>::from_js(&value).map_err(worker::Error::RustError)?;
+                    rosters.insert(id.clone(), roster);
+                }
             }
         }
         if self.rosters.borrow().is_some() {
