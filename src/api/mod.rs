@@ -205,12 +205,14 @@ pub fn voice_now(
     id: &str,
     request_id: &str,
 ) -> Option<Result<js_sys::Promise, AppError>> {
+    // Any other id can only be a runtime channel: `voice` checks the token (once) and asks.
+    config.channel(id)?;
     let user = match authorize_socket(req, config) {
         Ok(user) => user,
         Err(err) => return Some(Err(err)),
     };
-    if !(user.grants.space == DEFAULT_SPACE && config.channel(id).is_some()) {
-        return None;
+    if user.grants.space != DEFAULT_SPACE {
+        return None; // another space's channel of the same id
     }
     let joined = join_request(req, env, &user, id, None, request_id).and_then(|(stub, upgrade)| {
         let stub: worker::worker_sys::DurableObject = stub.into_rpc();

@@ -39,9 +39,17 @@ test("a ring shows around whoever speaks, on the other pages (even for a newcome
 
     await waitForMember(alice.page, alice.name, (v) => !!v.tile?.speaking && !!v.sidebar?.speaking, "her own ring", 5000);
     await waitForMember(bob.page, alice.name, (v) => !!v.tile?.speaking && !!v.sidebar?.speaking, "a ring", 5000);
-    const ring = await bob.page.locator("#tiles .avatar.is-speaking").first()
-      .evaluate((node) => getComputedStyle(node).boxShadow);
-    assert.match(ring, /rgba?\(35, 165, 90\b/, "the ring is green");
+    // The ring fades in (an 80 ms transition): read it until it has, for up to 3 s.
+    const GREEN = /rgba?\(35, 165, 90\b/;
+    let ring = "";
+    for (let i = 0; i < 60 && !GREEN.test(ring); i++) {
+      if (i > 0) await bob.page.waitForTimeout(50);
+      ring = await bob.page.evaluate(() => {
+        const node = document.querySelector("#tiles .avatar.is-speaking");
+        return node ? getComputedStyle(node).boxShadow : "(no ring at this moment)";
+      });
+    }
+    assert.match(ring, GREEN, "the ring is green");
 
     assert.ok(sent.some((s) => s.msg.type === "speaking" && s.msg.speaking), "Alice said she speaks");
     // Rate-limited: only changes are sent (a repeat is sent only for a newcomer: Bob is in now),
