@@ -8,7 +8,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use worker::{wasm_bindgen_futures, web_sys, Context, Env, Request, Response};
 
-use crate::config::Config;
 use crate::{api, http, log};
 
 #[wasm_bindgen]
@@ -32,24 +31,6 @@ pub fn entry(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
     .into()
 }
 
-/// The request id for the log and the `x-request-id` header: Cloudflare's `cf-ray` when there is
-/// one (self-hosted it is whatever the client sent, so never trusted there), else a new one.
-pub fn request_id(req: &web_sys::Request, config: &Config) -> String {
-    let ray = || req.headers().get("cf-ray").ok().flatten();
-    log::request_id(if config.runtime == "workerd" { None } else { ray() })
-}
-
-/// One line per request: never the query string (a session id) or a header.
-pub fn access_log(method: &str, path: &str, status: u16, started: u64, request_id: &str) {
-    let fields = [
-        ("method", method.into()),
-        ("path", path.into()),
-        ("status", status.into()),
-        ("ms", (http::now_ms() - started).into()),
-    ];
-    log::emit(log::Level::Info, "request", Some(request_id), &fields);
-}
-
 /// A join that needs nothing to wait for, answered now: the room's promise, logged when it
 /// settles. None when the request is anything else (or its channel must be looked up).
 fn join_now(req: &web_sys::Request, env: &Env) -> Option<JsValue> {
@@ -65,7 +46,7 @@ fn join_now(req: &web_sys::Request, env: &Env) -> Option<JsValue> {
     let settings = http::settings(env);
     let config = &settings.0;
     let started = http::now_ms();
-    let request_id = request_id(req, config);
+    let request_id = log::request_id_of(req, config);
     let joined = match api::voice_now(req, env, config, id, &request_id)? {
         Ok(joined) => joined,
         Err(err) => return Some(finish(http::error_response(&err), path, started, request_id).into()),
@@ -75,7 +56,7 @@ fn join_now(req: &web_sys::Request, env: &Env) -> Option<JsValue> {
     let settled = Closure::once_into_js(move |answer: JsValue| -> JsValue {
         match answer.dyn_into::<web_sys::Response>() {
             Ok(resp) if resp.status() == 101 => {
-                access_log("GET", &path, 101, started, &request_id);
+                log::access("GET", &path, 101, started, &request_id);
                 resp.into()
             }
             // The room's own refusal of a bad internal request: headers as any answer's.
@@ -89,9 +70,8 @@ fn join_now(req: &web_sys::Request, env: &Env) -> Option<JsValue> {
     Some(joined.unchecked_into::<Answer>().settle(&settled, &settled))
 }
 
-/// An answer of the join route other than the room's 101: logged, with the headers every
-/// answer carries (the voice route is not a CORS route).
+/// An answer of the join route other than the room's 101, as `lib.rs` finishes every answer (the
+/// voice route is not a CORS route).
 fn finish(answer: Response, path: &str, started: u64, request_id: String) -> web_sys::Response {
-    access_log("GET", path, answer.status_code(), started, &request_id);
-    http::with_headers(http::with_security_headers(answer), &[("x-request-id", request_id)]).into()
+    crate::finish(answer, "GET", path, started, request_id, None).into()
 }

@@ -45,7 +45,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Response {
     let settings = http::settings(&env);
     let config = &settings.0;
     let started = http::now_ms();
-    let request_id = entry::request_id(req.inner(), config);
+    let request_id = log::request_id_of(req.inner(), config);
     let method = req.method();
     // CORS (contract v1.1): only for an allowed origin, only on the page's files and routes.
     let path = req.path();
@@ -58,11 +58,25 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Response {
     } else {
         route(req, &env, &request_id).await.unwrap_or_else(|err| http::error_response(&err))
     };
-    entry::access_log(method.as_ref(), &path, answer.status_code(), started, &request_id);
+    finish(answer, method.as_ref(), &path, started, request_id, cors_origin.as_deref())
+}
+
+/// Every answer but a room's 101 passed through (`entry.rs`): logged, with the security headers,
+/// its request id and, for an allowed origin, the CORS headers.
+#[cfg(target_arch = "wasm32")]
+fn finish(
+    answer: Response,
+    method: &str,
+    path: &str,
+    started: u64,
+    request_id: String,
+    cors: Option<&str>,
+) -> Response {
+    log::access(method, path, answer.status_code(), started, &request_id);
     let answer = http::with_security_headers(answer);
     let mut headers = vec![("x-request-id", request_id)];
-    if let Some(origin) = cors_origin {
-        headers.extend(cors::response_headers(&origin));
+    if let Some(origin) = cors {
+        headers.extend(cors::response_headers(origin));
     }
     http::with_headers(answer, &headers)
 }

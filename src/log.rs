@@ -61,6 +61,26 @@ pub fn emit(level: Level, msg: &str, request_id: Option<&str>, fields: &[(&str, 
     }
 }
 
+/// The request id for the log and the `x-request-id` header: Cloudflare's `cf-ray` when there is
+/// one (self-hosted it is whatever the client sent, so never trusted there), else a new one.
+#[cfg(target_arch = "wasm32")]
+pub fn request_id_of(req: &worker::web_sys::Request, config: &crate::config::Config) -> String {
+    let ray = || req.headers().get("cf-ray").ok().flatten();
+    request_id(if config.runtime == "workerd" { None } else { ray() })
+}
+
+/// The access line: one per request, never the query string (a session id) or a header.
+#[cfg(target_arch = "wasm32")]
+pub fn access(method: &str, path: &str, status: u16, started: u64, request_id: &str) {
+    let fields = [
+        ("method", method.into()),
+        ("path", path.into()),
+        ("status", status.into()),
+        ("ms", (crate::http::now_ms() - started).into()),
+    ];
+    emit(Level::Info, "request", Some(request_id), &fields);
+}
+
 /// `emit` at error level for a Durable Object's failure (no request to name).
 #[cfg(target_arch = "wasm32")]
 pub fn error(object: &str, msg: &str, err: impl std::fmt::Display) {

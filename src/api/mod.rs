@@ -161,10 +161,16 @@ fn authorize_socket(req: &web_sys::Request, config: &Config) -> Result<User, App
     verify(token, config)
 }
 
+/// Whether `id` is a channel of `VOICE_CHANNELS` in `space`: known without asking its Lobby,
+/// with `MAX_MEMBERS` as its limit.
+fn configured(config: &Config, space: &str, id: &str) -> bool {
+    space == DEFAULT_SPACE && config.channel(id).is_some()
+}
+
 /// The channel `id` of `space`, when it exists there: its `max_members` when the admin API set it
-/// (None: `MAX_MEMBERS`). A configured channel is known without asking the space's Lobby.
+/// (None: `MAX_MEMBERS`).
 async fn find_channel(env: &Env, config: &Config, space: &str, id: &str) -> Result<Option<usize>, AppError> {
-    if space == DEFAULT_SPACE && config.channel(id).is_some() {
+    if configured(config, space, id) {
         return Ok(None);
     }
     if !valid_id(id) {
@@ -211,7 +217,7 @@ pub fn voice_now(
         Ok(user) => user,
         Err(err) => return Some(Err(err)),
     };
-    if user.grants.space != DEFAULT_SPACE {
+    if !configured(config, &user.grants.space, id) {
         return None; // another space's channel of the same id
     }
     let joined = join_request(req, env, &user, id, None, request_id).and_then(|(stub, upgrade)| {

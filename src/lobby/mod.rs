@@ -322,7 +322,7 @@ impl Lobby {
         let mut rosters = HashMap::new();
         for chunk in ids.chunks(KEYS_PER_READ) {
             let keys: Vec<String> = chunk.iter().map(|id| key(id)).collect();
-            let found = storage.get_multiple(keys.clone()).await?;
+            let found = storage.get_multiple(keys.iter().map(String::as_str).collect()).await?;
             for (id, key) in chunk.iter().zip(&keys) {
                 let value = found.get(&key.as_str().into());
                 if !value.is_undefined() {
